@@ -1,0 +1,36 @@
+// CheckResult -> envoy.service.auth.v3.CheckResponse.
+import type { CheckResult, DenyStatus } from "../../core/types.ts";
+
+// google.rpc.Code for each HTTP answer, as Envoy's network filter and logs read `status.code`.
+const RPC_CODE: Readonly<Record<DenyStatus, number>> = {
+  400: 3, // INVALID_ARGUMENT
+  401: 16, // UNAUTHENTICATED
+  403: 7, // PERMISSION_DENIED
+  404: 5, // NOT_FOUND
+  503: 14, // UNAVAILABLE
+};
+
+const TEXT_PLAIN = { header: { key: "content-type", value: "text/plain; charset=utf-8" } };
+
+export function toCheckResponse(result: CheckResult): object {
+  if (result.allowed) {
+    return {
+      status: { code: 0 },
+      ok_response: {
+        headers: result.headersToSet.map(([key, value]) => ({
+          header: { key, value },
+          append_action: "OVERWRITE_IF_EXISTS_OR_ADD",
+        })),
+        headers_to_remove: result.headersToRemove,
+      },
+    };
+  }
+  return {
+    status: { code: RPC_CODE[result.status], message: result.body },
+    denied_response: {
+      status: { code: result.status },
+      headers: [TEXT_PLAIN],
+      body: `${result.body}\n`,
+    },
+  };
+}

@@ -1,0 +1,98 @@
+// The command line. Flag names and defaults follow kube-rbac-proxy and kube-apiserver so users can
+// carry their flags over; `--help` lists every one.
+import { Command, InvalidArgumentError, Option } from "commander";
+import { parseDuration } from "./duration.ts";
+
+export interface Flags {
+  grpcAddress: string;
+  metricsAddress: string;
+  httpAddress?: string;
+  kubeconfig?: string;
+  kubeApiTimeout: number;
+  cacheMaxEntries: number;
+  configFile?: string;
+  authTokenAudiences: string[];
+  clientCaFile?: string;
+  tokenAuthFile?: string;
+  allowPaths: string[];
+  ignorePaths: string[];
+  authHeaderFieldsEnabled: boolean;
+  authHeaderUserFieldName: string;
+  authHeaderGroupsFieldName: string;
+  authHeaderGroupsFieldSeparator: string;
+  authenticationTokenWebhookCacheTtl: number;
+  authorizationWebhookCacheAuthorizedTtl: number;
+  authorizationWebhookCacheUnauthorizedTtl: number;
+  logLevel: string;
+}
+
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
+
+const duration = (value: string): number => {
+  try {
+    return parseDuration(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+};
+const list = (value: string): string[] =>
+  value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+const positiveInt = (value: string): number => {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError("want a whole number of at least 1");
+  return Number(value);
+};
+// pflag booleans: `--flag`, `--flag=true`, `--flag=false`.
+const bool = (value: string): boolean => {
+  if (/^(true|1|t)$/i.test(value)) return true;
+  if (/^(false|0|f)$/i.test(value)) return false;
+  throw new InvalidArgumentError("want true or false");
+};
+const address = (value: string): string => {
+  if (!/^(\[[0-9a-fA-F:.]+\]|[^:[\]]*):\d{1,5}$/.test(value) || Number(value.slice(value.lastIndexOf(":") + 1)) > 65535) {
+    throw new InvalidArgumentError("want host:port, e.g. 0.0.0.0:9000 or 127.0.0.1:0");
+  }
+  return value;
+};
+const nonEmpty = (value: string): string => {
+  if (value === "") throw new InvalidArgumentError("must not be empty");
+  return value;
+};
+
+export function flagsCommand(): Command {
+  return new Command("kube-rbac-extauthz")
+    .description("Envoy external authorization with Kubernetes TokenReview, client certificates and RBAC")
+    .addOption(new Option("--grpc-address <host:port>", "Envoy ext_authz v3 gRPC Check, gRPC health and reflection").default("0.0.0.0:9000").argParser(address))
+    .addOption(new Option("--metrics-address <host:port>", "/metrics, /healthz and /readyz").default("0.0.0.0:9090").argParser(address))
+    .addOption(new Option("--http-address <host:port>", "HTTP authorization service (Envoy http_service, nginx auth_request, Traefik forwardAuth); off when unset").argParser(address))
+    .addOption(new Option("--kubeconfig <file>", "kubeconfig of the Kubernetes API; default: in-cluster service account"))
+    .addOption(new Option("--kube-api-timeout <duration>", "timeout of one call to the Kubernetes API").default(5000, "5s").argParser(duration))
+    .addOption(new Option("--cache-max-entries <n>", "bound of each cache").default(100_000).argParser(positiveInt))
+    .addOption(new Option("--config-file <file>", "YAML with kube-rbac-proxy's authorization: section"))
+    .addOption(new Option("--auth-token-audiences <list>", "comma list; a token must be valid for one of them (TokenReview spec.audiences)").default([], "none").argParser(list))
+    .addOption(new Option("--client-ca-file <file>", "authenticate client certificates (Envoy's source.certificate) signed by these CAs"))
+    .addOption(new Option("--token-auth-file <file>", 'static tokens, kube-apiserver CSV format: token,user,uid,"group1,group2"'))
+    .addOption(new Option("--allow-paths <globs>", "comma list of path globs; any other path is denied with 404").default([], "none").argParser(list))
+    .addOption(new Option("--ignore-paths <globs>", "comma list of path globs allowed with no authentication").default([], "none").argParser(list))
+    .addOption(new Option("--auth-header-fields-enabled [bool]", "on allow, set the user and groups headers upstream").default(false).preset(true).argParser(bool))
+    .addOption(new Option("--auth-header-user-field-name <name>", "header for the user name").default("x-remote-user").argParser(nonEmpty))
+    .addOption(new Option("--auth-header-groups-field-name <name>", "header for the groups").default("x-remote-groups").argParser(nonEmpty))
+    .addOption(new Option("--auth-header-groups-field-separator <sep>", "separator of the groups").default("|"))
+    .addOption(new Option("--authentication-token-webhook-cache-ttl <duration>", "how long TokenReview results are cached").default(120_000, "2m").argParser(duration))
+    .addOption(new Option("--authorization-webhook-cache-authorized-ttl <duration>", "how long SubjectAccessReview allows are cached").default(300_000, "5m").argParser(duration))
+    .addOption(new Option("--authorization-webhook-cache-unauthorized-ttl <duration>", "how long SubjectAccessReview denies are cached").default(30_000, "30s").argParser(duration))
+    .addOption(new Option("--log-level <level>", "log level").default("info").choices(LOG_LEVELS))
+    .helpOption("-h, --help", "list every flag")
+    .allowExcessArguments(false)
+    .showSuggestionAfterError(true);
+}
+
+/** Parses argv (without node and script); throws CommanderError on bad input. */
+export function parseFlags(argv: readonly string[], configure?: (c: Command) => void): Flags {
+  const command = flagsCommand();
+  configure?.(command);
+  command.parse(argv as string[], { from: "user" });
+  return command.opts<Flags>();
+}

@@ -1,0 +1,64 @@
+// Decision, latency, Kubernetes API and cache metrics, in one registry per service instance (so
+// tests can run several instances in one process).
+import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { CacheObserver } from "../cache/coalescing-cache.ts";
+import type { CheckResult } from "../core/types.ts";
+
+export interface Metrics {
+  registry: Registry;
+  recordDecision(result: CheckResult, seconds: number): void;
+  recordKubeApi(api: string, code: string): void;
+  cacheObserver(cache: "token" | "decision"): CacheObserver;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const decisions = new Counter({
+    name: "kube_rbac_extauthz_decisions_total",
+    help: "Checks answered, by decision and HTTP status.",
+    labelNames: ["decision", "status"] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: "kube_rbac_extauthz_check_duration_seconds",
+    help: "Time to decide one Check.",
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const kubeApi = new Counter({
+    name: "kube_rbac_extauthz_kube_api_requests_total",
+    help: "Calls to the Kubernetes API, by API and HTTP status or error.",
+    labelNames: ["api", "code"] as const,
+    registers: [registry],
+  });
+  const cache = new Counter({
+    name: "kube_rbac_extauthz_cache_requests_total",
+    help: "Cache look-ups, by cache and result (hit includes joining a look-up in flight).",
+    labelNames: ["cache", "result"] as const,
+    registers: [registry],
+  });
+  // Children bound once: the hot path does no label look-up.
+  const byStatus = new Map<number, Counter.Internal>();
+  const decisionCounter = (result: CheckResult): Counter.Internal => {
+    let child = byStatus.get(result.status);
+    if (!child) {
+      child = decisions.labels(result.allowed ? "allow" : "deny", String(result.status));
+      byStatus.set(result.status, child);
+    }
+    return child;
+  };
+  return {
+    registry,
+    recordDecision(result, seconds) {
+      decisionCounter(result).inc();
+      duration.observe(seconds);
+    },
+    recordKubeApi: (api, code) => kubeApi.labels(api, code).inc(),
+    cacheObserver(name) {
+      const hits = cache.labels(name, "hit");
+      const misses = cache.labels(name, "miss");
+      return { hit: () => hits.inc(), miss: () => misses.inc() };
+    },
+  };
+}
