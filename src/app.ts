@@ -2,8 +2,6 @@
 // listeners around it. The only place that knows how the pieces fit.
 import { bearerAuthenticator } from "./authn/bearer.ts";
 import { cachedTokenAuthenticator } from "./authn/cached-token.ts";
-import { newTokenHasher } from "./authn/token-hash.ts";
-import { loadTokenFile } from "./authn/token-file.ts";
 import { tokenReviewAuthenticator } from "./authn/token-review.ts";
 import type { Authenticator, TokenAuthenticator } from "./authn/types.ts";
 import { firstApplicable, tokenUnion } from "./authn/union.ts";
@@ -14,8 +12,6 @@ import { subjectAccessReviewAuthorizer } from "./authz/subject-access-review.ts"
 import { authorizerUnion, type NamedAuthorizer } from "./authz/union.ts";
 import type { Clock } from "./cache/coalescing-cache.ts";
 import type { Config } from "./config/index.ts";
-import { named } from "./config/index.ts";
-import { attributesBuilder } from "./core/attributes.ts";
 import { createEngine, type Engine } from "./core/engine.ts";
 import type { KubeClient } from "./kube/types.ts";
 import type { Logger } from "./observability/logger.ts";
@@ -30,15 +26,13 @@ export interface EngineDependencies {
 
 export function buildEngine(config: Config, deps: EngineDependencies): Engine {
   const { flags } = config;
-  const hash = newTokenHasher();
-
   const tokenAuthenticators: TokenAuthenticator[] = [];
-  if (flags.tokenAuthFile) tokenAuthenticators.push(named("--token-auth-file", () => loadTokenFile(flags.tokenAuthFile as string, hash)));
+  if (config.staticTokens) tokenAuthenticators.push(config.staticTokens);
   tokenAuthenticators.push(
     cachedTokenAuthenticator(tokenReviewAuthenticator(deps.kube, flags.authTokenAudiences), {
       ttlMs: flags.authenticationTokenWebhookCacheTtl,
       maxEntries: flags.cacheMaxEntries,
-      hash,
+      hash: config.tokenHash,
       clock: deps.clock,
       observer: deps.metrics.cacheObserver("token"),
     }),
@@ -73,7 +67,7 @@ export function buildEngine(config: Config, deps: EngineDependencies): Engine {
     ignorePaths: config.ignorePaths,
     allowPaths: config.allowPaths,
     authenticator: firstApplicable(authenticators),
-    attributes: named("--config-file", () => attributesBuilder(resourceAttributes, rewrites)),
+    attributes: config.attributes,
     authorizer: authorizerUnion(authorizers),
     identityHeaders: {
       enabled: flags.authHeaderFieldsEnabled,

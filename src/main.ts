@@ -12,9 +12,7 @@ function fail(message: string): never {
 
 let config: ReturnType<typeof resolveConfig>;
 try {
-  const flags = parseFlags(process.argv.slice(2), (c) =>
-    c.exitOverride().configureOutput({ writeErr: () => {} }),
-  );
+  const flags = parseFlags(process.argv.slice(2), (c) => c.exitOverride().configureOutput({ writeErr: () => {} }));
   config = resolveConfig(flags);
 } catch (e) {
   if (e instanceof CommanderError) {

@@ -5,8 +5,8 @@ import { buildEngine } from "./app.ts";
 import type { Config } from "./config/index.ts";
 import type { CheckInput, CheckResult } from "./core/types.ts";
 import { createKubeClient, unconfiguredKubeClient } from "./kube/client.ts";
-import type { Logger } from "./observability/logger.ts";
 import { startMetricsServer } from "./observability/http-server.ts";
+import type { Logger } from "./observability/logger.ts";
 import { createMetrics } from "./observability/metrics.ts";
 
 export interface RunningService {
@@ -25,7 +25,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       })
     : unconfiguredKubeClient;
   if (!config.kubeConfig) {
-    logger.warn("no Kubernetes API configured (--kubeconfig, or in-cluster): TokenReview and SubjectAccessReview will fail closed with 503");
+    logger.warn(
+      "no Kubernetes API configured (--kubeconfig, or in-cluster): TokenReview and SubjectAccessReview will fail closed with 503",
+    );
   }
   const engine = buildEngine(config, { kube, metrics, logger });
   const logDecision = decisionLogger(logger);

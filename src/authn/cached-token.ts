@@ -1,7 +1,7 @@
 // Caches token authentication results keyed by an HMAC of the token, never the token itself.
 // Successes and rejections are kept for the TTL; errors are never kept, so an API outage does not
 // outlive itself.
-import { CoalescingCache, type CacheObserver, type Clock } from "../cache/coalescing-cache.ts";
+import { type CacheObserver, type Clock, CoalescingCache } from "../cache/coalescing-cache.ts";
 import type { TokenHasher } from "./token-hash.ts";
 import type { TokenAuthenticator, TokenResult } from "./types.ts";
 

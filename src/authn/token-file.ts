@@ -3,8 +3,8 @@
 import { readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
 import type { UserInfo } from "../core/types.ts";
-import type { TokenAuthenticator, TokenResult } from "./types.ts";
 import type { TokenHasher } from "./token-hash.ts";
+import type { TokenAuthenticator, TokenResult } from "./types.ts";
 
 export function loadTokenFile(path: string, hash: TokenHasher): TokenAuthenticator {
   return tokenFileAuthenticator(readFileSync(path, "utf8"), hash, path);
@@ -29,7 +29,12 @@ export function tokenFileAuthenticator(text: string, hash: TokenHasher, source =
     users.set(key, {
       name,
       uid: uid ?? "",
-      groups: groups ? groups.split(",").map((g) => g.trim()).filter((g) => g !== "") : [],
+      groups: groups
+        ? groups
+            .split(",")
+            .map((g) => g.trim())
+            .filter((g) => g !== "")
+        : [],
       extra: {},
     });
   });

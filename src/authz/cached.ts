@@ -1,6 +1,6 @@
 // Caches decisions per (user, uid, groups, extra, attributes): allows and denies for their own
 // TTLs, errors never (an outage must not be remembered after it ends).
-import { CoalescingCache, type CacheObserver, type Clock } from "../cache/coalescing-cache.ts";
+import { type CacheObserver, type Clock, CoalescingCache } from "../cache/coalescing-cache.ts";
 import type { Attributes, UserInfo } from "../core/types.ts";
 import type { Authorizer, Decision } from "./types.ts";
 
@@ -33,8 +33,6 @@ export function decisionKey(user: UserInfo, a: Attributes): string {
     .sort()
     .map((k) => [k, user.extra[k]]);
   const attrs =
-    a.kind === "resource"
-      ? [a.verb, a.namespace, a.apiGroup, a.apiVersion, a.resource, a.subresource, a.name]
-      : [a.verb, a.path];
+    a.kind === "resource" ? [a.verb, a.namespace, a.apiGroup, a.apiVersion, a.resource, a.subresource, a.name] : [a.verb, a.path];
   return JSON.stringify([user.name, user.uid, user.groups, extra, a.kind, attrs]);
 }

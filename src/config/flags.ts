@@ -64,25 +64,63 @@ const nonEmpty = (value: string): string => {
 export function flagsCommand(): Command {
   return new Command("kube-rbac-extauthz")
     .description("Envoy external authorization with Kubernetes TokenReview, client certificates and RBAC")
-    .addOption(new Option("--grpc-address <host:port>", "Envoy ext_authz v3 gRPC Check, gRPC health and reflection").default("0.0.0.0:9000").argParser(address))
+    .addOption(
+      new Option("--grpc-address <host:port>", "Envoy ext_authz v3 gRPC Check, gRPC health and reflection")
+        .default("0.0.0.0:9000")
+        .argParser(address),
+    )
     .addOption(new Option("--metrics-address <host:port>", "/metrics, /healthz and /readyz").default("0.0.0.0:9090").argParser(address))
-    .addOption(new Option("--http-address <host:port>", "HTTP authorization service (Envoy http_service, nginx auth_request, Traefik forwardAuth); off when unset").argParser(address))
+    .addOption(
+      new Option(
+        "--http-address <host:port>",
+        "HTTP authorization service (Envoy http_service, nginx auth_request, Traefik forwardAuth); off when unset",
+      ).argParser(address),
+    )
     .addOption(new Option("--kubeconfig <file>", "kubeconfig of the Kubernetes API; default: in-cluster service account"))
-    .addOption(new Option("--kube-api-timeout <duration>", "timeout of one call to the Kubernetes API").default(5000, "5s").argParser(duration))
+    .addOption(
+      new Option("--kube-api-timeout <duration>", "timeout of one call to the Kubernetes API").default(5000, "5s").argParser(duration),
+    )
     .addOption(new Option("--cache-max-entries <n>", "bound of each cache").default(100_000).argParser(positiveInt))
     .addOption(new Option("--config-file <file>", "YAML with kube-rbac-proxy's authorization: section"))
-    .addOption(new Option("--auth-token-audiences <list>", "comma list; a token must be valid for one of them (TokenReview spec.audiences)").default([], "none").argParser(list))
+    .addOption(
+      new Option("--auth-token-audiences <list>", "comma list; a token must be valid for one of them (TokenReview spec.audiences)")
+        .default([], "none")
+        .argParser(list),
+    )
     .addOption(new Option("--client-ca-file <file>", "authenticate client certificates (Envoy's source.certificate) signed by these CAs"))
     .addOption(new Option("--token-auth-file <file>", 'static tokens, kube-apiserver CSV format: token,user,uid,"group1,group2"'))
-    .addOption(new Option("--allow-paths <globs>", "comma list of path globs; any other path is denied with 404").default([], "none").argParser(list))
-    .addOption(new Option("--ignore-paths <globs>", "comma list of path globs allowed with no authentication").default([], "none").argParser(list))
-    .addOption(new Option("--auth-header-fields-enabled [bool]", "on allow, set the user and groups headers upstream").default(false).preset(true).argParser(bool))
+    .addOption(
+      new Option("--allow-paths <globs>", "comma list of path globs; any other path is denied with 404")
+        .default([], "none")
+        .argParser(list),
+    )
+    .addOption(
+      new Option("--ignore-paths <globs>", "comma list of path globs allowed with no authentication").default([], "none").argParser(list),
+    )
+    .addOption(
+      new Option("--auth-header-fields-enabled [bool]", "on allow, set the user and groups headers upstream")
+        .default(false)
+        .preset(true)
+        .argParser(bool),
+    )
     .addOption(new Option("--auth-header-user-field-name <name>", "header for the user name").default("x-remote-user").argParser(nonEmpty))
     .addOption(new Option("--auth-header-groups-field-name <name>", "header for the groups").default("x-remote-groups").argParser(nonEmpty))
     .addOption(new Option("--auth-header-groups-field-separator <sep>", "separator of the groups").default("|"))
-    .addOption(new Option("--authentication-token-webhook-cache-ttl <duration>", "how long TokenReview results are cached").default(120_000, "2m").argParser(duration))
-    .addOption(new Option("--authorization-webhook-cache-authorized-ttl <duration>", "how long SubjectAccessReview allows are cached").default(300_000, "5m").argParser(duration))
-    .addOption(new Option("--authorization-webhook-cache-unauthorized-ttl <duration>", "how long SubjectAccessReview denies are cached").default(30_000, "30s").argParser(duration))
+    .addOption(
+      new Option("--authentication-token-webhook-cache-ttl <duration>", "how long TokenReview results are cached")
+        .default(120_000, "2m")
+        .argParser(duration),
+    )
+    .addOption(
+      new Option("--authorization-webhook-cache-authorized-ttl <duration>", "how long SubjectAccessReview allows are cached")
+        .default(300_000, "5m")
+        .argParser(duration),
+    )
+    .addOption(
+      new Option("--authorization-webhook-cache-unauthorized-ttl <duration>", "how long SubjectAccessReview denies are cached")
+        .default(30_000, "30s")
+        .argParser(duration),
+    )
     .addOption(new Option("--log-level <level>", "log level").default("info").choices(LOG_LEVELS))
     .helpOption("-h, --help", "list every flag")
     .allowExcessArguments(false)

@@ -2,7 +2,11 @@
 // here, at start-up, and reported as one line naming the flag or file.
 import type { X509Certificate } from "node:crypto";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { loadTokenFile } from "../authn/token-file.ts";
+import { newTokenHasher, type TokenHasher } from "../authn/token-hash.ts";
+import type { TokenAuthenticator } from "../authn/types.ts";
 import { loadCaBundle } from "../authn/x509.ts";
+import { type AttributesBuilder, attributesBuilder } from "../core/attributes.ts";
 import { compileGlobs, type PathMatcher } from "../core/glob.ts";
 import { loadKubeConfig } from "../kube/client.ts";
 import { type AuthorizationConfig, emptyAuthorization, loadConfigFile } from "./file.ts";
@@ -11,6 +15,11 @@ import type { Flags } from "./flags.ts";
 export interface Config {
   flags: Flags;
   authorization: AuthorizationConfig;
+  /** The attribute mapping compiled from `authorization:`. */
+  attributes: AttributesBuilder;
+  /** Keys every token cache and the static token table by the same per-process HMAC. */
+  tokenHash: TokenHasher;
+  staticTokens?: TokenAuthenticator;
   allowPaths?: PathMatcher;
   ignorePaths?: PathMatcher;
   clientCas?: X509Certificate[];
@@ -19,9 +28,15 @@ export interface Config {
 }
 
 export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): Config {
+  const authorization = flags.configFile ? loadConfigFile(flags.configFile) : emptyAuthorization;
+  const tokenHash = newTokenHasher();
+  const tokenFile = flags.tokenAuthFile;
   return {
     flags,
-    authorization: flags.configFile ? loadConfigFile(flags.configFile) : emptyAuthorization,
+    authorization,
+    attributes: named("--config-file", () => attributesBuilder(authorization.resourceAttributes, authorization.rewrites)),
+    tokenHash,
+    staticTokens: tokenFile ? named("--token-auth-file", () => loadTokenFile(tokenFile, tokenHash)) : undefined,
     allowPaths: globs("--allow-paths", flags.allowPaths),
     ignorePaths: globs("--ignore-paths", flags.ignorePaths),
     clientCas: flags.clientCaFile ? named("--client-ca-file", () => loadCaBundle(flags.clientCaFile as string)) : undefined,

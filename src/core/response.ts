@@ -32,7 +32,14 @@ export function allowedResponses(identity: IdentityHeaders) {
     authenticated(reason: string, user: UserInfo, credential: Credential): Allowed {
       const bearer = credential === "bearer";
       if (!identity.enabled) {
-        return { allowed: true, status: 200, reason, user, headersToSet: none, headersToRemove: bearer ? stripIdentityAndToken : stripIdentity };
+        return {
+          allowed: true,
+          status: 200,
+          reason,
+          user,
+          headersToSet: none,
+          headersToRemove: bearer ? stripIdentityAndToken : stripIdentity,
+        };
       }
       return {
         allowed: true,

@@ -99,9 +99,7 @@ export async function createKubeClient(kc: KubeConfig, options: KubeClientOption
         authenticated: status.authenticated === true,
         audiences: status.audiences,
         error: status.error,
-        user: user?.username
-          ? { name: user.username, uid: user.uid ?? "", groups: user.groups ?? [], extra: user.extra ?? {} }
-          : undefined,
+        user: user?.username ? { name: user.username, uid: user.uid ?? "", groups: user.groups ?? [], extra: user.extra ?? {} } : undefined,
       };
     },
     async subjectAccessReview(user, attributes): Promise<SubjectAccessReviewStatus> {

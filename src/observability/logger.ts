@@ -1,6 +1,6 @@
 // JSON lines on stdout (pino). Credentials never reach a log line: the code never logs them, and
 // the redaction below is the second lock in case a header map or request ever is logged.
-import { pino, type Logger } from "pino";
+import { type Logger, pino } from "pino";
 
 export type { Logger };
 

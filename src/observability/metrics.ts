@@ -1,6 +1,6 @@
 // Decision, latency, Kubernetes API and cache metrics, in one registry per service instance (so
 // tests can run several instances in one process).
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import type { CacheObserver } from "../cache/coalescing-cache.ts";
 import type { CheckResult } from "../core/types.ts";
 

@@ -5,13 +5,17 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { deniedStatus, type EnvoyClient, envoyClient, okHeaders } from "../support/envoy-client.ts";
+import { deniedStatus, type EnvoyClient, envoyClient } from "../support/envoy-client.ts";
 import { type FakeKubeApi, startFakeKubeApi } from "../support/fake-kube-api.ts";
 import { type ServiceProcess, startService } from "../support/service-process.ts";
 
 const PROMETHEUS_TOKEN = "eyJhbGciOiJSUzI1NiJ9.prometheus-token.signature";
 const OTHER_TOKEN = "eyJhbGciOiJSUzI1NiJ9.other-token.signature";
-const PROMETHEUS = { username: "system:serviceaccount:monitoring:prometheus", uid: "uid-1", groups: ["system:serviceaccounts", "system:serviceaccounts:monitoring", "system:authenticated"] };
+const PROMETHEUS = {
+  username: "system:serviceaccount:monitoring:prometheus",
+  uid: "uid-1",
+  groups: ["system:serviceaccounts", "system:serviceaccounts:monitoring", "system:authenticated"],
+};
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
@@ -26,7 +30,8 @@ describe("Check against the fake Kubernetes API", () => {
     api.tokens.set(PROMETHEUS_TOKEN, { user: PROMETHEUS });
     api.tokens.set(OTHER_TOKEN, { user: { username: "system:serviceaccount:default:other", groups: ["system:authenticated"] } });
     api.authorize = (spec) => ({
-      allowed: spec.user === PROMETHEUS.username && spec.nonResourceAttributes?.path === "/metrics" && spec.nonResourceAttributes.verb === "get",
+      allowed:
+        spec.user === PROMETHEUS.username && spec.nonResourceAttributes?.path === "/metrics" && spec.nonResourceAttributes.verb === "get",
       reason: "fake RBAC",
     });
     dir = await mkdtemp(join(tmpdir(), "kre-check-"));
@@ -73,7 +78,12 @@ describe("Check against the fake Kubernetes API", () => {
     { name: "no credentials", check: { path: "/metrics" }, rpc: 16, http: 401 },
     { name: "an unknown token", check: { path: "/metrics", headers: bearer("not-a-known-token") }, rpc: 16, http: 401 },
     { name: "a token RBAC does not allow", check: { path: "/metrics", headers: bearer(OTHER_TOKEN) }, rpc: 7, http: 403 },
-    { name: "a POST where only get is allowed", check: { method: "POST", path: "/metrics", headers: bearer(PROMETHEUS_TOKEN) }, rpc: 7, http: 403 },
+    {
+      name: "a POST where only get is allowed",
+      check: { method: "POST", path: "/metrics", headers: bearer(PROMETHEUS_TOKEN) },
+      rpc: 7,
+      http: 403,
+    },
     { name: "a path outside --allow-paths", check: { path: "/debug/pprof", headers: bearer(PROMETHEUS_TOKEN) }, rpc: 5, http: 404 },
     { name: "an ignored path, without credentials", check: { path: "/readyz" }, rpc: 0 },
   ];

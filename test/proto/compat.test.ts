@@ -110,11 +110,7 @@ function fieldShape(field: protobuf.Field): Record<string, unknown> {
 function lookupOfficial<T extends Reflected>(def: T): T {
   const found = officialRoot.lookup(def.fullName);
   assert.ok(found, `${def.fullName} does not exist in the official Envoy API`);
-  assert.equal(
-    found.constructor,
-    def.constructor,
-    `${def.fullName} is a ${def.constructor.name} in ours only`,
-  );
+  assert.equal(found.constructor, def.constructor, `${def.fullName} is a ${def.constructor.name} in ours only`);
   return found as T;
 }
 
@@ -168,10 +164,7 @@ describe("schema: our subset matches the official Envoy API", () => {
         const offOneof = off.oneofs?.[oneof.name];
         assert.ok(offOneof, `${def.fullName} oneof ${oneof.name} does not exist in the official message`);
         for (const name of oneof.oneof) {
-          assert.ok(
-            offOneof.oneof.includes(name),
-            `${def.fullName}.${name} is not in official oneof ${oneof.name}`,
-          );
+          assert.ok(offOneof.oneof.includes(name), `${def.fullName}.${name} is not in official oneof ${oneof.name}`);
         }
       }
     }
@@ -192,11 +185,7 @@ describe("schema: our subset matches the official Envoy API", () => {
       if (!(def instanceof protobuf.Enum)) continue;
       const off = lookupOfficial(def);
       for (const [name, value] of Object.entries(def.values)) {
-        assert.equal(
-          off.values[name],
-          value,
-          `${def.fullName}.${name}: ours ${value}, official ${off.values[name]}`,
-        );
+        assert.equal(off.values[name], value, `${def.fullName}.${name}: ours ${value}, official ${off.values[name]}`);
       }
       assert.deepEqual(def.values, off.values, `${def.fullName} value sets differ`);
     }
@@ -244,9 +233,7 @@ describe("schema: our subset matches the official Envoy API", () => {
       const rel = relative(ourDir, file);
       assert.ok(!rel.startsWith("..") && !isAbsolute(rel), `${file} is outside proto/`);
     }
-    const ourFiles = ourRoot.files
-      .filter((f) => !f.startsWith("google/protobuf/"))
-      .map((f) => relative(ourDir, f).split(sep).join("/"));
+    const ourFiles = ourRoot.files.filter((f) => !f.startsWith("google/protobuf/")).map((f) => relative(ourDir, f).split(sep).join("/"));
     assert.deepEqual(ourFiles.sort(), [
       "envoy/config/core/v3/address.proto",
       "envoy/config/core/v3/base.proto",
@@ -409,9 +396,7 @@ const okResponse = {
     ],
     headers_to_remove: ["authorization", "x-client-cert"],
     dynamic_metadata: { fields: { legacy: { boolValue: true, kind: "boolValue" } } },
-    response_headers_to_add: [
-      { header: { key: "x-authz", value: "allowed" }, append_action: "OVERWRITE_IF_EXISTS" },
-    ],
+    response_headers_to_add: [{ header: { key: "x-authz", value: "allowed" }, append_action: "OVERWRITE_IF_EXISTS" }],
     query_parameters_to_set: [
       { key: "impersonated", value: "true" },
       { key: "empty", value: "" },
@@ -464,9 +449,7 @@ const responses = {
 /** Lists every leaf of a decoded object as [path, value] (Buffers are leaves). */
 function leaves(value: unknown, path = "$", out: Array<[string, unknown]> = []): Array<[string, unknown]> {
   if (value !== null && typeof value === "object" && !Buffer.isBuffer(value)) {
-    const entries = Array.isArray(value)
-      ? value.map((v, i) => [String(i), v] as const)
-      : Object.entries(value);
+    const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
     if (entries.length === 0) out.push([path, Array.isArray(value) ? "[]" : "{}"]);
     for (const [k, v] of entries) leaves(v, `${path}.${k}`, out);
   } else {
@@ -523,12 +506,7 @@ function coveredFields(type: protobuf.Type, obj: Record<string, unknown>, out: S
     out.add(`${type.fullName.slice(1)}.${field.name}`);
     const sub = field.resolvedType;
     if (!(sub instanceof protobuf.Type) || sub.fullName.startsWith(".google.protobuf.")) continue;
-    const items =
-      field instanceof protobuf.MapField
-        ? Object.values(value as object)
-        : field.repeated
-          ? (value as unknown[])
-          : [value];
+    const items = field instanceof protobuf.MapField ? Object.values(value as object) : field.repeated ? (value as unknown[]) : [value];
     for (const item of items) coveredFields(sub, item as Record<string, unknown>, out);
   }
   return out;
@@ -570,9 +548,7 @@ describe("wire: CheckResponse", () => {
   });
 
   test("google.rpc.Status details Any survives and its payload decodes", () => {
-    const got = official.check.responseDeserialize(
-      ours.check.responseSerialize(deniedResponse),
-    ) as typeof deniedResponse;
+    const got = official.check.responseDeserialize(ours.check.responseSerialize(deniedResponse)) as typeof deniedResponse;
     const detail = got.status.details[0];
     assert.ok(detail);
     assert.equal(detail.type_url, "type.googleapis.com/google.protobuf.Struct");

@@ -1,7 +1,7 @@
 // Calls Check the way Envoy does: a real gRPC client built from Envoy's OFFICIAL protos (shipped
 // in @grpc/grpc-js-xds), so every integration test also proves wire compatibility.
 import { fileURLToPath } from "node:url";
-import { credentials, loadPackageDefinition, type Client } from "@grpc/grpc-js";
+import { type Client, credentials, loadPackageDefinition } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 
 const DEPS = fileURLToPath(new URL("../../node_modules/@grpc/grpc-js-xds/deps/", import.meta.url));
