@@ -1,6 +1,7 @@
 // Starts the service from a resolved configuration: the Kubernetes client, the engine, and the
 // listeners. Returns a handle to stop it; signal handling stays in main.ts.
 import { startGrpcServer } from "./adapters/grpc/server.ts";
+import { startHttpServer } from "./adapters/http/server.ts";
 import { buildEngine } from "./app.ts";
 import type { Config } from "./config/index.ts";
 import type { CheckInput, CheckResult } from "./core/types.ts";
@@ -12,6 +13,8 @@ import { createMetrics } from "./observability/metrics.ts";
 export interface RunningService {
   grpcPort: number;
   metricsPort: number;
+  /** Undefined when --http-address is not set. */
+  httpPort?: number;
   /** Stops taking Checks, drains those in flight (up to `graceMs`), closes everything. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -33,23 +36,25 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const logDecision = decisionLogger(logger);
 
   const metricsListener = await startMetricsServer(config.flags.metricsAddress, metrics.registry);
-  const grpc = await startGrpcServer(config.flags.grpcAddress, {
-    engine,
-    onDecision: (result, input, seconds) => {
-      metrics.recordDecision(result, seconds);
-      logDecision(result, input);
-    },
-  });
+  const onDecision = (result: CheckResult, input: CheckInput | undefined, seconds: number) => {
+    metrics.recordDecision(result, seconds);
+    logDecision(result, input);
+  };
+  const grpc = await startGrpcServer(config.flags.grpcAddress, { engine, onDecision });
+  const http = config.flags.httpAddress
+    ? await startHttpServer(config.flags.httpAddress, { engine, pathPrefix: config.flags.httpPathPrefix, onDecision })
+    : undefined;
   grpc.setServing(true);
   metricsListener.setReady(true);
-  logger.info({ grpcAddress: config.flags.grpcAddress, grpcPort: grpc.port, metricsPort: metricsListener.port }, "serving");
+  logger.info({ grpcPort: grpc.port, metricsPort: metricsListener.port, httpPort: http?.port }, "serving");
 
   return {
     grpcPort: grpc.port,
     metricsPort: metricsListener.port,
+    httpPort: http?.port,
     async stop(graceMs = 10_000) {
       metricsListener.setReady(false);
-      await grpc.shutdown(graceMs);
+      await Promise.all([grpc.shutdown(graceMs), http?.close()]);
       await metricsListener.close();
       await kube.close();
     },

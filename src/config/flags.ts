@@ -7,6 +7,7 @@ export interface Flags {
   grpcAddress: string;
   metricsAddress: string;
   httpAddress?: string;
+  httpPathPrefix: string;
   kubeconfig?: string;
   kubeApiTimeout: number;
   cacheMaxEntries: number;
@@ -56,6 +57,11 @@ const address = (value: string): string => {
   }
   return value;
 };
+const pathPrefix = (value: string): string => {
+  if (value !== "" && (!value.startsWith("/") || value.endsWith("/")))
+    throw new InvalidArgumentError("want a path like /authz, starting and not ending with /");
+  return value;
+};
 const nonEmpty = (value: string): string => {
   if (value === "") throw new InvalidArgumentError("must not be empty");
   return value;
@@ -75,6 +81,11 @@ export function flagsCommand(): Command {
         "--http-address <host:port>",
         "HTTP authorization service (Envoy http_service, nginx auth_request, Traefik forwardAuth); off when unset",
       ).argParser(address),
+    )
+    .addOption(
+      new Option("--http-path-prefix <prefix>", "with --http-address: prefix stripped from the path of Envoy http_service checks")
+        .default("")
+        .argParser(pathPrefix),
     )
     .addOption(new Option("--kubeconfig <file>", "kubeconfig of the Kubernetes API; default: in-cluster service account"))
     .addOption(

@@ -8,6 +8,8 @@ const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
 export interface ServiceProcess {
   grpcPort: number;
   metricsPort: number;
+  /** Set when the service was started with --http-address. */
+  httpPort?: number;
   child: ChildProcess;
   /** Everything written to stdout and stderr so far. */
   output(): string;
@@ -51,6 +53,7 @@ export async function startService(flags: string[], env: NodeJS.ProcessEnv = {})
   return {
     grpcPort: serving.grpcPort as number,
     metricsPort,
+    httpPort: serving.httpPort as number | undefined,
     child,
     output: () => output,
     logs: () => parseLines(output),
