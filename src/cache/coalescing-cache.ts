@@ -24,6 +24,12 @@ export interface CoalescingCacheOptions<V> {
   ttlOf: (value: V) => number;
   clock?: Clock;
   observer?: CacheObserver;
+  /**
+   * How often expired entries are dropped, in real ms (default 10 s; 0: never). lru-cache only
+   * drops an expired entry when it is read again, so without this a burst of one-time identities
+   * would hold memory until evicted by newer ones.
+   */
+  purgeEveryMs?: number;
 }
 
 export class CoalescingCache<V extends object> {
@@ -40,6 +46,8 @@ export class CoalescingCache<V extends object> {
       ttlResolution: 0,
       perf: options.clock ?? systemClock,
     });
+    const every = options.purgeEveryMs ?? 10_000;
+    if (every > 0) setInterval(() => this.#entries.purgeStale(), every).unref();
   }
 
   /**
@@ -69,7 +77,13 @@ export class CoalescingCache<V extends object> {
     return loading;
   }
 
+  /** Entries held, expired ones included until the next purge. */
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** Drops expired entries now. */
+  purgeStale(): void {
+    this.#entries.purgeStale();
   }
 }
