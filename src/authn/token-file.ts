@@ -10,22 +10,28 @@ export function loadTokenFile(path: string, hash: TokenHasher): TokenAuthenticat
   return tokenFileAuthenticator(readFileSync(path, "utf8"), hash, path);
 }
 
-/** Parses the CSV text; throws an error naming the line for any malformed record. */
+/** Parses the CSV text; throws an error naming the line of any malformed record. */
 export function tokenFileAuthenticator(text: string, hash: TokenHasher, source = "token file"): TokenAuthenticator {
-  let records: string[][];
+  let records: Array<{ record: string[]; info: { lines: number } }>;
   try {
-    records = parse(text, { relax_column_count: true, skip_empty_lines: true, trim: true, comment: "#" });
+    records = parse(text, {
+      relax_column_count: true,
+      skip_empty_lines: true,
+      trim: true,
+      comment: "#",
+      info: true,
+    }) as unknown as typeof records;
   } catch (e) {
     throw new Error(`${source}: ${(e as Error).message}`);
   }
   const users = new Map<string, UserInfo>();
-  records.forEach((record, i) => {
+  for (const { record, info } of records) {
     const [token, name, uid, groups] = record;
     if (record.length < 3 || !token || !name) {
-      throw new Error(`${source}: record ${i + 1}: want at least token,user,uid`);
+      throw new Error(`${source}: line ${info.lines}: want at least token,user,uid`);
     }
     const key = hash(token);
-    if (users.has(key)) throw new Error(`${source}: record ${i + 1}: duplicate token`);
+    if (users.has(key)) throw new Error(`${source}: line ${info.lines}: duplicate token`);
     users.set(key, {
       name,
       uid: uid ?? "",
@@ -37,7 +43,7 @@ export function tokenFileAuthenticator(text: string, hash: TokenHasher, source =
         : [],
       extra: {},
     });
-  });
+  }
   return {
     async authenticateToken(token: string): Promise<TokenResult> {
       const user = users.get(hash(token));

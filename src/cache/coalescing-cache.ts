@@ -41,13 +41,24 @@ export class CoalescingCache<V extends object> {
   constructor(options: CoalescingCacheOptions<V>) {
     this.#ttlOf = options.ttlOf;
     this.#observer = options.observer;
+    const clock = options.clock ?? systemClock;
     this.#entries = new LRUCache<string, V>({
       max: options.maxEntries,
       ttlResolution: 0,
-      perf: options.clock ?? systemClock,
+      // lru-cache reads a start time of 0 as "no TTL"; the shift keeps any clock's 0 a real time.
+      perf: { now: () => clock.now() + 1 },
     });
     const every = options.purgeEveryMs ?? 10_000;
-    if (every > 0) setInterval(() => this.#entries.purgeStale(), every).unref();
+    if (every > 0) {
+      // The timer holds the entries weakly, so a cache nobody uses any more can be collected.
+      const entries = new WeakRef(this.#entries);
+      const timer = setInterval(() => {
+        const live = entries.deref();
+        if (live) live.purgeStale();
+        else clearInterval(timer);
+      }, every);
+      timer.unref();
+    }
   }
 
   /**

@@ -27,7 +27,7 @@ export interface Config {
   kubeConfig?: KubeConfig;
 }
 
-export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): Config {
+export function resolveConfig(flags: Flags): Config {
   const authorization = flags.configFile ? loadConfigFile(flags.configFile) : emptyAuthorization;
   const tokenHash = newTokenHasher();
   const tokenFile = flags.tokenAuthFile;
@@ -40,7 +40,7 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     allowPaths: globs("--allow-paths", flags.allowPaths),
     ignorePaths: globs("--ignore-paths", flags.ignorePaths),
     clientCas: flags.clientCaFile ? named("--client-ca-file", () => loadCaBundle(flags.clientCaFile as string)) : undefined,
-    kubeConfig: named("--kubeconfig", () => loadKubeConfig(flags.kubeconfig, env)),
+    kubeConfig: named("--kubeconfig", () => loadKubeConfig(flags.kubeconfig)),
   };
 }
 

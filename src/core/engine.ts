@@ -78,7 +78,11 @@ export function createEngine(options: EngineOptions): Engine {
       try {
         return await decide(input);
       } catch (error) {
-        options.onInternalError?.(error, input);
+        try {
+          options.onInternalError?.(error, input);
+        } catch {
+          // Reporting must not turn an answer into no answer.
+        }
         return deny(503, "Service Unavailable: internal error");
       }
     },

@@ -11,7 +11,9 @@ export function compileGlobs(patterns: readonly string[]): PathMatcher {
   return (path) => regexes.some((r) => r.test(path));
 }
 
-export function globToRegExp(pattern: string): RegExp {
+export function globToRegExp(text: string): RegExp {
+  // Go reads patterns rune by rune; indexing code points (not UTF-16 units) does the same.
+  const pattern = Array.from(text);
   let out = "^";
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i];
@@ -21,7 +23,7 @@ export function globToRegExp(pattern: string): RegExp {
       out += "[^/]";
     } else if (c === "\\") {
       i++;
-      if (i >= pattern.length) throw badPattern(pattern);
+      if (i >= pattern.length) throw badPattern(text);
       out += escapeRegExp(pattern[i]);
     } else if (c === "[") {
       const cls = readClass(pattern, i);
@@ -36,7 +38,8 @@ export function globToRegExp(pattern: string): RegExp {
 
 // Reads a class starting at pattern[start] === "[" the way Go's matchChunk does; returns the
 // regular expression for it and the index of its closing "]".
-function readClass(pattern: string, start: number): { regex: string; end: number } {
+function readClass(pattern: readonly string[], start: number): { regex: string; end: number } {
+  const bad = () => badPattern(pattern.join(""));
   let i = start + 1;
   let negate = false;
   if (pattern[i] === "^") {
@@ -46,14 +49,14 @@ function readClass(pattern: string, start: number): { regex: string; end: number
   // Go's getEsc: a class character may not be "-" or "]" unescaped, nor end the pattern.
   const readChar = (): string => {
     let c = pattern[i];
-    if (c === undefined || c === "-" || c === "]") throw badPattern(pattern);
+    if (c === undefined || c === "-" || c === "]") throw bad();
     if (c === "\\") {
       i++;
       c = pattern[i];
-      if (c === undefined) throw badPattern(pattern);
+      if (c === undefined) throw bad();
     }
     i++;
-    if (i >= pattern.length) throw badPattern(pattern);
+    if (i >= pattern.length) throw bad();
     return c;
   };
   const parts: string[] = [];
@@ -63,7 +66,7 @@ function readClass(pattern: string, start: number): { regex: string; end: number
     if (pattern[i] === "-") {
       i++;
       const hi = readChar();
-      if (hi < lo) throw badPattern(pattern);
+      if ((hi.codePointAt(0) ?? 0) < (lo.codePointAt(0) ?? 0)) throw bad();
       part += `-${escapeClass(hi)}`;
     }
     parts.push(part);

@@ -11,14 +11,16 @@ const ACTION = /\{\{-?\s*([^}]*?)\s*-?\}\}/g;
 export function compileTemplate(text: string): Template {
   const literals: string[] = [];
   let last = 0;
+  const literal = (s: string) => {
+    if (s.includes("{{")) throw new Error(`unterminated template action in ${JSON.stringify(text)}`);
+    literals.push(s);
+  };
   for (const match of text.matchAll(ACTION)) {
     if (match[1] !== ".Value") throw new Error(`unsupported template action ${JSON.stringify(match[0])}: only {{ .Value }} is supported`);
-    literals.push(text.slice(last, match.index));
+    literal(text.slice(last, match.index));
     last = match.index + match[0].length;
   }
-  const tail = text.slice(last);
-  if (tail.includes("{{")) throw new Error(`unterminated template action in ${JSON.stringify(text)}`);
-  literals.push(tail);
+  literal(text.slice(last));
   if (literals.length === 1) return () => text;
   return (value) => literals.join(value);
 }

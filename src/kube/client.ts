@@ -26,14 +26,15 @@ export interface KubeClientOptions {
 }
 
 /** Where the API is: a kubeconfig file, the in-cluster service account, or nowhere. */
-export function loadKubeConfig(kubeconfigPath: string | undefined, env: NodeJS.ProcessEnv = process.env): KubeConfig | undefined {
+export function loadKubeConfig(kubeconfigPath: string | undefined): KubeConfig | undefined {
   const kc = new KubeConfig();
   if (kubeconfigPath) {
     kc.loadFromFile(kubeconfigPath);
     if (!kc.getCurrentCluster()) throw new Error(`${kubeconfigPath}: no current cluster`);
     return kc;
   }
-  if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT) {
+  // loadFromCluster reads the same variables from process.env.
+  if (process.env.KUBERNETES_SERVICE_HOST && process.env.KUBERNETES_SERVICE_PORT) {
     kc.loadFromCluster();
     return kc;
   }
@@ -64,7 +65,8 @@ export async function createKubeClient(kc: KubeConfig, options: KubeClientOption
       await kc.applyToHTTPSOptions(fresh);
       for (const [name, value] of Object.entries(fresh.headers ?? {})) context.setHeaderParam(name, String(value));
       context.setDispatcher(pool);
-      context.setSignal(AbortSignal.timeout(options.timeoutMs));
+      // AbortSignal.timeout takes whole milliseconds; `500us` still gets one.
+      context.setSignal(AbortSignal.timeout(Math.max(1, Math.ceil(options.timeoutMs))));
     },
   };
   const configuration = createConfiguration({

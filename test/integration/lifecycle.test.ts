@@ -44,7 +44,7 @@ describe("start-up errors: one line naming the flag or file, exit non-zero", { c
     ],
     ["an unreadable CA", [`--client-ca-file=${join(dir, "absent.pem")}`], /--client-ca-file: .*ENOENT/],
     ["a CA file without a certificate", [`--client-ca-file=${join(dir, "not-a-ca.pem")}`], /--client-ca-file: .*no PEM certificate/],
-    ["a token file with a short record", [`--token-auth-file=${join(dir, "tokens.csv")}`], /--token-auth-file: .*record 1/],
+    ["a token file with a short record", [`--token-auth-file=${join(dir, "tokens.csv")}`], /--token-auth-file: .*line 1/],
     ["a missing kubeconfig", [`--kubeconfig=${join(dir, "absent")}`], /--kubeconfig/],
     [
       "a bad glob",

@@ -1,0 +1,266 @@
+// `npm run bench`: the service under ghz load next to a no-op grpc-js baseline, in one run, on
+// loopback. Writes bench/results/latest.json and latest.md. Never part of `npm test`.
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Pool } from "undici";
+import { checkRequest } from "../test/support/envoy-client.ts";
+import { type FakeKubeApi, startFakeKubeApi } from "../test/support/fake-kube-api.ts";
+import { type ServiceProcess, startService } from "../test/support/service-process.ts";
+import { ensureGhz, GHZ_VERSION, type LoadResult, runGhz } from "./tools.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const QUICK = process.env.BENCH_QUICK === "1";
+const SECONDS = QUICK ? 3 : 10;
+const MEMORY_IDENTITIES = QUICK ? 10_000 : 100_000;
+
+const scrape = (token: string) =>
+  checkRequest({
+    path: "/metrics",
+    headers: { authorization: `Bearer ${token}`, "user-agent": "Prometheus/3.0", accept: "text/plain;version=0.0.4" },
+  });
+
+async function main() {
+  const ghz = ensureGhz();
+  const dir = mkdtempSync(join(tmpdir(), "kre-bench-"));
+  const api = await startFakeKubeApi();
+  api.authorize = () => ({ allowed: true });
+  const user = { username: "system:serviceaccount:monitoring:prometheus", groups: ["system:serviceaccounts", "system:authenticated"] };
+  const hotTokens = Array.from({ length: 4 }, (_, i) => `hot-token-${i}-${"x".repeat(900)}`);
+  for (const t of hotTokens) api.tokens.set(t, { user });
+
+  const results = {} as Results;
+  const baseline = await startNoop();
+  const service = await startService([`--kubeconfig=${api.kubeconfigPath}`, "--log-level=info", "--allow-paths=/metrics"]);
+  try {
+    // 1. hot: a few tokens, every decision cached; alternate baseline and service, best of two.
+    const hot = { requests: hotTokens.map(scrape), concurrency: 64, connections: 2, durationS: SECONDS };
+    await runGhz(ghz, dir, { ...hot, port: service.grpcPort, durationS: 2 });
+    await runGhz(ghz, dir, { ...hot, port: baseline.port, durationS: 2 });
+    const rounds: Array<[LoadResult, LoadResult]> = [];
+    for (let i = 0; i < 2; i++) {
+      rounds.push([await runGhz(ghz, dir, { ...hot, port: baseline.port }), await runGhz(ghz, dir, { ...hot, port: service.grpcPort })]);
+    }
+    const best = (k: 0 | 1) => rounds.map((r) => r[k]).sort((a, b) => b.rps - a.rps)[0];
+    results.hot = { baseline: best(0), service: best(1), ratio: best(1).rps / best(0).rps };
+    log("hot", results.hot);
+
+    // 2. fixed rates on the hot path: latency only.
+    for (const rps of [1000, 5000]) {
+      results[rps === 1000 ? "fixed1000" : "fixed5000"] = await runGhz(ghz, dir, {
+        requests: hotTokens.map(scrape),
+        concurrency: 32,
+        connections: 2,
+        durationS: SECONDS,
+        rps,
+        port: service.grpcPort,
+      });
+      log(`fixed ${rps}/s`, results[rps === 1000 ? "fixed1000" : "fixed5000"]);
+    }
+
+    // 3. cold: every Check a new token, the API answering after 2 ms.
+    api.delayMs = 2;
+    const coldN = QUICK ? 2000 : 10_000;
+    const coldTokens = newTokens(api, "cold", coldN, user);
+    const apiAlone = await fakeApiAlone(api, coldN, 64);
+    const before = { ...api.calls };
+    const cold = await runGhz(ghz, dir, {
+      requests: coldTokens.map(scrape),
+      concurrency: 64,
+      connections: 2,
+      total: coldN,
+      port: service.grpcPort,
+    });
+    results.cold = {
+      service: cold,
+      apiAloneChecksPerSecond: apiAlone,
+      ratioToApiAlone: cold.rps / apiAlone,
+      tokenReviewsPerCheck: (api.calls.tokenreviews - before.tokenreviews) / coldN,
+      subjectAccessReviewsPerCheck: (api.calls.subjectaccessreviews - before.subjectaccessreviews) / coldN,
+    };
+    log("cold", results.cold);
+
+    // 4. stampede: 500 concurrent Checks of one new token.
+    const [stampedeToken] = newTokens(api, "stampede", 1, user);
+    const beforeStampede = { ...api.calls };
+    const stampede = await runGhz(ghz, dir, {
+      requests: [scrape(stampedeToken)],
+      concurrency: 500,
+      connections: 5,
+      total: 500,
+      port: service.grpcPort,
+    });
+    results.stampede = {
+      checks: stampede.count,
+      errors: stampede.errors,
+      tokenReviews: api.calls.tokenreviews - beforeStampede.tokenreviews,
+      subjectAccessReviews: api.calls.subjectaccessreviews - beforeStampede.subjectaccessreviews,
+    };
+    log("stampede", results.stampede);
+  } finally {
+    await service.stop();
+    baseline.stop();
+  }
+
+  // 5. memory: RSS and heap per cached identity, and after the caches expire.
+  api.delayMs = 0;
+  results.memory = await memory(ghz, dir, api, user);
+  log("memory", results.memory);
+  await api.close();
+
+  const meta = {
+    date: new Date().toISOString(),
+    commit: git(["rev-parse", "--short", "HEAD"]),
+    node: process.version,
+    cpu: `${cpus().length} x ${cpus()[0]?.model ?? "?"}`,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    ghz: GHZ_VERSION,
+    quick: QUICK,
+  };
+  mkdirSync(join(ROOT, "bench/results"), { recursive: true });
+  writeFileSync(join(ROOT, "bench/results/latest.json"), `${JSON.stringify({ meta, results }, null, 2)}\n`);
+  const md = markdown(meta, results);
+  writeFileSync(join(ROOT, "bench/results/latest.md"), md);
+  process.stdout.write(`\n${md}`);
+}
+
+function newTokens(api: FakeKubeApi, prefix: string, n: number, user: { username: string; groups: string[] }): string[] {
+  const stamp = Date.now().toString(36);
+  return Array.from({ length: n }, (_, i) => {
+    const token = `${prefix}-${stamp}-${i}-${"y".repeat(900)}`;
+    api.tokens.set(token, { user: { ...user, username: `${user.username}-${prefix}-${i}` } });
+    return token;
+  });
+}
+
+/** Checks per second the fake API alone serves: one TokenReview and one SAR per check, same concurrency. */
+async function fakeApiAlone(api: FakeKubeApi, n: number, concurrency: number): Promise<number> {
+  const kubeconfig = (await import("node:fs")).readFileSync(api.kubeconfigPath, "utf8");
+  const ca = Buffer.from(/certificate-authority-data: (\S+)/.exec(kubeconfig)?.[1] ?? "", "base64").toString();
+  const pool = new Pool(api.url, { connect: { ca }, connections: 8 });
+  const post = async (path: string, body: object) => {
+    const res = await pool.request({ method: "POST", path, body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+    await res.body.text();
+  };
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        next++;
+        await post("/apis/authentication.k8s.io/v1/tokenreviews", { spec: { token: "unknown" } });
+        await post("/apis/authorization.k8s.io/v1/subjectaccessreviews", {
+          spec: { user: "u", nonResourceAttributes: { path: "/metrics", verb: "get" } },
+        });
+      }
+    }),
+  );
+  const rate = n / ((performance.now() - started) / 1000);
+  await pool.close();
+  return rate;
+}
+
+async function memory(ghz: string, dir: string, api: FakeKubeApi, user: { username: string; groups: string[] }) {
+  const ttl = "20s";
+  const service = await startService([
+    `--kubeconfig=${api.kubeconfigPath}`,
+    "--log-level=info",
+    `--authentication-token-webhook-cache-ttl=${ttl}`,
+    `--authorization-webhook-cache-authorized-ttl=${ttl}`,
+    `--authorization-webhook-cache-unauthorized-ttl=${ttl}`,
+  ]);
+  try {
+    const warm = newTokens(api, "warm", 1000, user);
+    await runGhz(ghz, dir, { requests: warm.map(scrape), concurrency: 32, total: warm.length, port: service.grpcPort });
+    await sleep(1000);
+    const idle = await processMemory(service);
+    const tokens = newTokens(api, "memory", MEMORY_IDENTITIES, user);
+    await runGhz(ghz, dir, { requests: tokens.map(scrape), concurrency: 64, connections: 2, total: tokens.length, port: service.grpcPort });
+    await sleep(1000);
+    const full = await processMemory(service);
+    // Past the TTL and the 10 s purge interval; a little traffic lets V8 collect.
+    await sleep(32_000);
+    await runGhz(ghz, dir, { requests: warm.map(scrape), concurrency: 8, total: 20_000, port: service.grpcPort });
+    await sleep(1000);
+    const expired = await processMemory(service);
+    return {
+      identities: MEMORY_IDENTITIES,
+      idle,
+      full,
+      expired,
+      rssBytesPerIdentity: (full.rss - idle.rss) / MEMORY_IDENTITIES,
+      heapBytesPerIdentity: (full.heapUsed - idle.heapUsed) / MEMORY_IDENTITIES,
+    };
+  } finally {
+    await service.stop();
+  }
+}
+
+async function processMemory(service: ServiceProcess): Promise<{ rss: number; heapUsed: number }> {
+  const text = await service.metrics();
+  const metric = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, "m").exec(text)?.[1]);
+  return { rss: metric("process_resident_memory_bytes"), heapUsed: metric("nodejs_heap_size_used_bytes") };
+}
+
+async function startNoop(): Promise<{ port: number; stop(): void }> {
+  const child = spawn(process.execPath, [join(ROOT, "bench/noop-server.ts")], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<number>((resolve) => child.stdout.once("data", (d: Buffer) => resolve(Number(d.toString().trim()))));
+  return { port, stop: () => child.kill("SIGTERM") };
+}
+
+interface Results {
+  hot: { baseline: LoadResult; service: LoadResult; ratio: number };
+  fixed1000: LoadResult;
+  fixed5000: LoadResult;
+  cold: {
+    service: LoadResult;
+    apiAloneChecksPerSecond: number;
+    ratioToApiAlone: number;
+    tokenReviewsPerCheck: number;
+    subjectAccessReviewsPerCheck: number;
+  };
+  stampede: { checks: number; errors: number; tokenReviews: number; subjectAccessReviews: number };
+  memory: Awaited<ReturnType<typeof memory>>;
+}
+
+function markdown(meta: Record<string, unknown>, r: Results): string {
+  const ms = (x: number) => x.toFixed(3);
+  const row = (name: string, l: LoadResult) =>
+    `| ${name} | ${Math.round(l.rps)} | ${ms(l.p50)} | ${ms(l.p90)} | ${ms(l.p99)} | ${ms(l.p999)} | ${l.errors} |`;
+  const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+  return [
+    `Machine: ${meta.cpu}, ${meta.memoryGiB} GiB; Node ${meta.node}; commit ${meta.commit}; ghz ${meta.ghz}; ${meta.date}${meta.quick ? " (quick run)" : ""}`,
+    "",
+    "| scenario | Checks/s | p50 ms | p90 ms | p99 ms | p99.9 ms | errors |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
+    row("no-op grpc-js baseline (hot load)", r.hot.baseline),
+    row("hot: 4 tokens, cached", r.hot.service),
+    row("fixed 1,000/s, hot", r.fixed1000),
+    row("fixed 5,000/s, hot", r.fixed5000),
+    row("cold: new token per Check, API 2 ms", r.cold.service),
+    "",
+    `- hot throughput / baseline: **${r.hot.ratio.toFixed(2)}**`,
+    `- cold: ${r.cold.tokenReviewsPerCheck.toFixed(3)} TokenReview and ${r.cold.subjectAccessReviewsPerCheck.toFixed(3)} SubjectAccessReview per Check; ${Math.round(r.cold.service.rps)} Checks/s against ${Math.round(r.cold.apiAloneChecksPerSecond)}/s for the fake API alone: **${r.cold.ratioToApiAlone.toFixed(2)}**`,
+    `- stampede: ${r.stampede.checks} concurrent Checks of one new token -> ${r.stampede.tokenReviews} TokenReview + ${r.stampede.subjectAccessReviews} SubjectAccessReview, ${r.stampede.errors} errors`,
+    `- memory: ${r.memory.identities} cached identities: RSS ${mib(r.memory.idle.rss)} -> ${mib(r.memory.full.rss)} MiB (**${Math.round(r.memory.rssBytesPerIdentity)} B/identity**; heap ${Math.round(r.memory.heapBytesPerIdentity)} B/identity); after expiry RSS ${mib(r.memory.expired.rss)} MiB, heap ${mib(r.memory.idle.heapUsed)} -> ${mib(r.memory.full.heapUsed)} -> ${mib(r.memory.expired.heapUsed)} MiB`,
+    "",
+  ].join("\n");
+}
+
+function log(name: string, value: unknown) {
+  process.stderr.write(`${name}: ${JSON.stringify(value)}\n`);
+}
+
+function git(args: string[]): string {
+  try {
+    return execFileSync("git", args, { cwd: ROOT }).toString().trim();
+  } catch {
+    return "unknown";
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+await main();
