@@ -1,5 +1,6 @@
-// The composition root: configuration -> authenticators, authorizers, caches -> engine, and the
-// listeners around it. The only place that knows how the pieces fit.
+// The composition root: configuration -> authenticators, authorizers, caches -> engine. The only
+// place that knows how the pieces fit. What talks to the Kubernetes API (and its caches) is built
+// once; what a policy file decides is built again on every reload, around the same caches.
 import { bearerAuthenticator } from "./authn/bearer.ts";
 import { cachedTokenAuthenticator } from "./authn/cached-token.ts";
 import { tokenReviewAuthenticator } from "./authn/token-review.ts";
@@ -9,10 +10,13 @@ import { x509Authenticator } from "./authn/x509.ts";
 import { cachedAuthorizer } from "./authz/cached.ts";
 import { staticAuthorizer } from "./authz/static.ts";
 import { subjectAccessReviewAuthorizer } from "./authz/subject-access-review.ts";
+import type { Authorizer } from "./authz/types.ts";
 import { authorizerUnion, type NamedAuthorizer } from "./authz/union.ts";
 import type { Clock } from "./cache/coalescing-cache.ts";
-import type { Config } from "./config/index.ts";
+import type { Config, Policy, ProfilePolicy } from "./config/index.ts";
 import { createEngine, type Engine } from "./core/engine.ts";
+import { profileRouter } from "./core/profiles.ts";
+import type { IdentityHeaders } from "./core/response.ts";
 import type { KubeClient } from "./kube/types.ts";
 import type { Logger } from "./observability/logger.ts";
 import type { Metrics } from "./observability/metrics.ts";
@@ -24,57 +28,69 @@ export interface EngineDependencies {
   clock?: Clock;
 }
 
-export function buildEngine(config: Config, deps: EngineDependencies): Engine {
+/** The parts that call the Kubernetes API, with their caches: built once, kept across reloads. */
+export interface ApiParts {
+  tokenReview: TokenAuthenticator;
+  subjectAccessReview: Authorizer;
+}
+
+export function buildApiParts(config: Config, deps: EngineDependencies): ApiParts {
   const { flags } = config;
-  const tokenAuthenticators: TokenAuthenticator[] = [];
-  if (config.staticTokens) tokenAuthenticators.push(config.staticTokens);
-  tokenAuthenticators.push(
-    cachedTokenAuthenticator(tokenReviewAuthenticator(deps.kube, flags.authTokenAudiences), {
+  return {
+    tokenReview: cachedTokenAuthenticator(tokenReviewAuthenticator(deps.kube, flags.authTokenAudiences), {
       ttlMs: flags.authenticationTokenWebhookCacheTtl,
       maxEntries: flags.cacheMaxEntries,
       hash: config.tokenHash,
       clock: deps.clock,
       observer: deps.metrics.cacheObserver("token"),
     }),
-  );
-  // Contract order: a client certificate when a CA is configured and one was passed, else the
-  // bearer token (static file first, then TokenReview).
-  const authenticators: Authenticator[] = [];
-  if (config.clientCas) authenticators.push(x509Authenticator(config.clientCas));
-  authenticators.push(bearerAuthenticator(tokenUnion(tokenAuthenticators)));
-
-  const authorizers: NamedAuthorizer[] = [];
-  if (config.authorization.static.length > 0) {
-    authorizers.push({ name: "static", authorizer: staticAuthorizer(config.authorization.static) });
-  }
-  authorizers.push({
-    name: "SubjectAccessReview",
-    authorizer: cachedAuthorizer(subjectAccessReviewAuthorizer(deps.kube), {
+    subjectAccessReview: cachedAuthorizer(subjectAccessReviewAuthorizer(deps.kube), {
       allowTtlMs: flags.authorizationWebhookCacheAuthorizedTtl,
       denyTtlMs: flags.authorizationWebhookCacheUnauthorizedTtl,
       maxEntries: flags.cacheMaxEntries,
       clock: deps.clock,
       observer: deps.metrics.cacheObserver("decision"),
     }),
-  });
+  };
+}
 
-  const { resourceAttributes, rewrites } = config.authorization;
-  if (rewrites && !resourceAttributes) {
-    deps.logger.warn("config file: rewrites have no effect without resourceAttributes (as in kube-rbac-proxy)");
-  }
+/** One engine per profile behind a router; the default profile alone when there are none. */
+export function buildEngine(config: Config, policy: Policy, api: ApiParts, logger: Logger): Engine {
+  const { flags } = config;
+  // Contract order: a client certificate when a CA is configured and one was passed, else the
+  // bearer token (static file first, then TokenReview).
+  const authenticators: Authenticator[] = [];
+  if (policy.clientCas) authenticators.push(x509Authenticator(policy.clientCas));
+  authenticators.push(bearerAuthenticator(tokenUnion(policy.staticTokens ? [policy.staticTokens, api.tokenReview] : [api.tokenReview])));
+  const authenticator = firstApplicable(authenticators);
+  const identityHeaders: IdentityHeaders = {
+    enabled: flags.authHeaderFieldsEnabled,
+    userHeader: flags.authHeaderUserFieldName,
+    groupsHeader: flags.authHeaderGroupsFieldName,
+    groupsSeparator: flags.authHeaderGroupsFieldSeparator,
+  };
 
-  return createEngine({
-    ignorePaths: config.ignorePaths,
-    allowPaths: config.allowPaths,
-    authenticator: firstApplicable(authenticators),
-    attributes: config.attributes,
-    authorizer: authorizerUnion(authorizers),
-    identityHeaders: {
-      enabled: flags.authHeaderFieldsEnabled,
-      userHeader: flags.authHeaderUserFieldName,
-      groupsHeader: flags.authHeaderGroupsFieldName,
-      groupsSeparator: flags.authHeaderGroupsFieldSeparator,
-    },
-    onInternalError: (error) => deps.logger.error({ err: error }, "check failed unexpectedly; answered 503"),
-  });
+  const engineOf = (profile: ProfilePolicy): Engine => {
+    const { authorization } = profile;
+    if (authorization.rewrites && !authorization.resourceAttributes) {
+      logger.warn({ profile: profile.name }, "config file: rewrites have no effect without resourceAttributes (as in kube-rbac-proxy)");
+    }
+    const authorizers: NamedAuthorizer[] = [];
+    if (authorization.static.length > 0) authorizers.push({ name: "static", authorizer: staticAuthorizer(authorization.static) });
+    authorizers.push({ name: "SubjectAccessReview", authorizer: api.subjectAccessReview });
+    return createEngine({
+      ignorePaths: profile.ignorePaths,
+      allowPaths: profile.allowPaths,
+      authenticator,
+      attributes: profile.attributes,
+      authorizer: authorizerUnion(authorizers),
+      identityHeaders,
+      onInternalError: (error) => logger.error({ err: error, profile: profile.name }, "check failed unexpectedly; answered 503"),
+    });
+  };
+
+  return profileRouter(
+    engineOf(policy.defaultProfile),
+    policy.profiles.map((p) => ({ name: p.name, hosts: p.hosts, engine: engineOf(p) })),
+  );
 }

@@ -1,14 +1,19 @@
-// Starts the service from a resolved configuration: the Kubernetes client, the engine, and the
-// listeners. Returns a handle to stop it; signal handling stays in main.ts.
+// Starts the service from a resolved configuration: the Kubernetes client, the engine, the
+// listeners, and the watches that reload changed files. Returns a handle to stop it; signal
+// handling stays in main.ts.
 import { startGrpcServer } from "./adapters/grpc/server.ts";
+import { grpcCredentials } from "./adapters/grpc/tls.ts";
 import { startHttpServer } from "./adapters/http/server.ts";
-import { buildEngine } from "./app.ts";
-import type { Config } from "./config/index.ts";
-import type { CheckInput, CheckResult } from "./core/types.ts";
+import { type ApiParts, buildApiParts, buildEngine } from "./app.ts";
+import { type Config, resolvePolicy } from "./config/index.ts";
+import { type FileWatch, watchFiles } from "./config/watch.ts";
+import { dryRunEngine } from "./core/dry-run.ts";
+import type { Engine } from "./core/engine.ts";
 import { createKubeClient, unconfiguredKubeClient } from "./kube/client.ts";
 import { startMetricsServer } from "./observability/http-server.ts";
 import type { Logger } from "./observability/logger.ts";
-import { createMetrics } from "./observability/metrics.ts";
+import { createMetrics, type Metrics } from "./observability/metrics.ts";
+import { observedEngine } from "./observability/observed-engine.ts";
 
 export interface RunningService {
   grpcPort: number;
@@ -20,10 +25,11 @@ export interface RunningService {
 }
 
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
-  const metrics = createMetrics();
+  const { flags } = config;
+  const metrics = createMetrics({ dryRun: flags.dryRun });
   const kube = config.kubeConfig
     ? await createKubeClient(config.kubeConfig, {
-        timeoutMs: config.flags.kubeApiTimeout,
+        timeoutMs: flags.kubeApiTimeout,
         observe: (api, code) => metrics.recordKubeApi(api, code),
       })
     : unconfiguredKubeClient;
@@ -32,27 +38,33 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       "no Kubernetes API configured (--kubeconfig, or in-cluster): TokenReview and SubjectAccessReview will fail closed with 503",
     );
   }
-  const engine = buildEngine(config, { kube, metrics, logger });
-  const logDecision = decisionLogger(logger);
+  const api = buildApiParts(config, { kube, metrics, logger });
+  const policy = reloadablePolicy(config, api, metrics, logger);
+  let engine: Engine = observedEngine(policy.engine, metrics, logger);
+  if (flags.dryRun) {
+    engine = dryRunEngine(engine, [flags.authHeaderUserFieldName, flags.authHeaderGroupsFieldName]);
+    logger.warn("--dry-run: every Check is answered allow; the decisions are only logged and counted");
+  }
 
-  const metricsListener = await startMetricsServer(config.flags.metricsAddress, metrics.registry);
-  const onDecision = (result: CheckResult, input: CheckInput | undefined, seconds: number) => {
-    metrics.recordDecision(result, seconds);
-    logDecision(result, input);
-  };
-  const grpc = await startGrpcServer(config.flags.grpcAddress, { engine, onDecision });
-  const http = config.flags.httpAddress
-    ? await startHttpServer(config.flags.httpAddress, { engine, pathPrefix: config.flags.httpPathPrefix, onDecision })
-    : undefined;
+  const grpcTls = grpcCredentials(config.tls);
+  const watches: FileWatch[] = [policy.watch];
+  if (grpcTls.files.length > 0) {
+    watches.push(watchFiles(grpcTls.files, flags.reloadInterval, () => reload(metrics, logger, "tls", grpcTls.reload)));
+  }
+
+  const metricsListener = await startMetricsServer(flags.metricsAddress, metrics.registry);
+  const grpc = await startGrpcServer(flags.grpcAddress, grpcTls.credentials, engine);
+  const http = flags.httpAddress ? await startHttpServer(flags.httpAddress, flags.httpPathPrefix, engine) : undefined;
   grpc.setServing(true);
   metricsListener.setReady(true);
-  logger.info({ grpcPort: grpc.port, metricsPort: metricsListener.port, httpPort: http?.port }, "serving");
+  logger.info({ grpcPort: grpc.port, metricsPort: metricsListener.port, httpPort: http?.port, tls: config.tls !== undefined }, "serving");
 
   return {
     grpcPort: grpc.port,
     metricsPort: metricsListener.port,
     httpPort: http?.port,
     async stop(graceMs = 10_000) {
+      for (const w of watches) w.stop();
       metricsListener.setReady(false);
       await Promise.all([grpc.shutdown(graceMs), http?.close()]);
       await metricsListener.close();
@@ -61,22 +73,30 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   };
 }
 
-/** Denies at info with who, what and why; allows at debug (they are the hot path). */
-function decisionLogger(logger: Logger) {
-  return (result: CheckResult, input: CheckInput | undefined) => {
-    const level = result.allowed ? "debug" : "info";
-    if (!logger.isLevelEnabled(level)) return;
-    logger[level](
-      {
-        decision: result.allowed ? "allow" : "deny",
-        status: result.status,
-        user: result.user?.name,
-        method: input?.method,
-        path: input ? input.target.split("?")[0] : undefined,
-        requestId: input?.requestId || undefined,
-        reason: result.reason,
-      },
-      "decision",
-    );
-  };
+/**
+ * The engine of the current policy files. When the config, token or client CA file changes, the
+ * policy is read and built again around the same API caches; a broken file is rejected, logged
+ * and counted, and the last good policy stays in force.
+ */
+function reloadablePolicy(config: Config, api: ApiParts, metrics: Metrics, logger: Logger): { engine: Engine; watch: FileWatch } {
+  const { flags } = config;
+  let current = buildEngine(config, config.policy, api, logger);
+  const files = [flags.configFile, flags.tokenAuthFile, flags.clientCaFile].filter((f): f is string => f !== undefined);
+  const watch = watchFiles(files, flags.reloadInterval, () =>
+    reload(metrics, logger, "policy", () => {
+      current = buildEngine(config, resolvePolicy(flags, config.tokenHash), api, logger);
+    }),
+  );
+  return { engine: { check: (input) => current.check(input) }, watch };
+}
+
+function reload(metrics: Metrics, logger: Logger, source: "policy" | "tls", apply: () => void): void {
+  try {
+    apply();
+    metrics.recordReload(source, "success");
+    logger.info({ source }, "reloaded changed files");
+  } catch (e) {
+    metrics.recordReload(source, "failure");
+    logger.error({ source, error: (e as Error).message }, "rejected changed files; the last good ones stay in force");
+  }
 }

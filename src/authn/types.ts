@@ -19,6 +19,7 @@ export type Credential = "bearer" | "x509";
 export interface AuthnRequest {
   headers: ReadonlyMap<string, string>;
   peerCertificate: string;
+  sourcePrincipal?: string;
 }
 
 export interface Authenticator {

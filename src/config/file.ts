@@ -47,7 +47,19 @@ const authorizationSchema = z.strictObject({
     .optional(),
 });
 
-const fileSchema = z.strictObject({ authorization: authorizationSchema.nullish() });
+const profileSchema = z.strictObject({
+  hosts: z.array(z.string().min(1)).optional(),
+  allowPaths: z.array(z.string().min(1)).optional(),
+  ignorePaths: z.array(z.string().min(1)).optional(),
+  authorization: authorizationSchema.nullish(),
+});
+
+const fileSchema = z.strictObject({
+  authorization: authorizationSchema.nullish(),
+  profiles: z
+    .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "a profile name is letters, digits, '.', '_' or '-'"), profileSchema)
+    .optional(),
+});
 
 export interface AuthorizationConfig {
   resourceAttributes?: ResourceAttributesConfig;
@@ -55,10 +67,26 @@ export interface AuthorizationConfig {
   static: StaticRule[];
 }
 
-export const emptyAuthorization: AuthorizationConfig = { static: [] };
+/** A named profile: its own paths and authorization, chosen per route or per host. */
+export interface ProfileConfig {
+  name: string;
+  hosts: string[];
+  allowPaths: string[];
+  ignorePaths: string[];
+  authorization: AuthorizationConfig;
+}
+
+export interface ConfigFile {
+  /** The top-level section: the default profile. */
+  authorization: AuthorizationConfig;
+  /** In file order, which is the order hosts are matched in. */
+  profiles: ProfileConfig[];
+}
+
+export const emptyConfigFile: ConfigFile = { authorization: { static: [] }, profiles: [] };
 
 /** Reads and validates the file; throws one line naming the file and the first problem. */
-export function loadConfigFile(path: string): AuthorizationConfig {
+export function loadConfigFile(path: string): ConfigFile {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -68,7 +96,7 @@ export function loadConfigFile(path: string): AuthorizationConfig {
   return parseConfigFile(text, path);
 }
 
-export function parseConfigFile(text: string, source: string): AuthorizationConfig {
+export function parseConfigFile(text: string, source: string): ConfigFile {
   let doc: unknown;
   try {
     doc = parse(text, { prettyErrors: false, uniqueKeys: true }) ?? {};
@@ -81,10 +109,22 @@ export function parseConfigFile(text: string, source: string): AuthorizationConf
     const where = issue.path.length ? issue.path.join(".") : "(top level)";
     throw new Error(`--config-file ${source}: ${where}: ${issue.message}`);
   }
-  const a = parsed.data.authorization ?? {};
   return {
-    resourceAttributes: a.resourceAttributes,
-    rewrites: a.rewrites,
-    static: (a.static ?? []).map((r) => ({ ...r, user: r.user ?? {}, resourceRequest: r.resourceRequest ?? false })),
+    authorization: authorizationOf(parsed.data.authorization),
+    profiles: Object.entries(parsed.data.profiles ?? {}).map(([name, p]) => ({
+      name,
+      hosts: p.hosts ?? [],
+      allowPaths: p.allowPaths ?? [],
+      ignorePaths: p.ignorePaths ?? [],
+      authorization: authorizationOf(p.authorization),
+    })),
+  };
+}
+
+function authorizationOf(a: z.infer<typeof authorizationSchema> | null | undefined): AuthorizationConfig {
+  return {
+    resourceAttributes: a?.resourceAttributes,
+    rewrites: a?.rewrites,
+    static: (a?.static ?? []).map((r) => ({ ...r, user: r.user ?? {}, resourceRequest: r.resourceRequest ?? false })),
   };
 }

@@ -25,7 +25,16 @@ export interface Flags {
   authorizationWebhookCacheAuthorizedTtl: number;
   authorizationWebhookCacheUnauthorizedTtl: number;
   logLevel: string;
+  dryRun: boolean;
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  tlsClientCaFile?: string;
+  tlsMinVersion: keyof typeof TLS_VERSIONS;
+  reloadInterval: number;
 }
+
+/** Go's names for TLS versions, which kube-rbac-proxy's --tls-min-version takes. */
+export const TLS_VERSIONS = { VersionTLS12: "TLSv1.2", VersionTLS13: "TLSv1.3" } as const;
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
 
@@ -35,6 +44,11 @@ const duration = (value: string): number => {
   } catch (e) {
     throw new InvalidArgumentError((e as Error).message);
   }
+};
+const positiveDuration = (value: string): number => {
+  const ms = duration(value);
+  if (ms < 100) throw new InvalidArgumentError("want at least 100ms");
+  return ms;
 };
 const list = (value: string): string[] =>
   value
@@ -133,6 +147,22 @@ export function flagsCommand(): Command {
         .argParser(duration),
     )
     .addOption(new Option("--log-level <level>", "log level").default("info").choices(LOG_LEVELS))
+    .addOption(
+      new Option("--dry-run [bool]", "decide, log and count every Check, but answer allow").default(false).preset(true).argParser(bool),
+    )
+    .addOption(new Option("--tls-cert-file <file>", "serve gRPC over TLS with this certificate (reloaded on change)"))
+    .addOption(new Option("--tls-private-key-file <file>", "private key of --tls-cert-file"))
+    .addOption(new Option("--tls-client-ca-file <file>", "require a client certificate (Envoy's) signed by these CAs on the gRPC listener"))
+    .addOption(
+      new Option("--tls-min-version <version>", "minimum TLS version of the gRPC listener")
+        .default("VersionTLS12")
+        .choices(Object.keys(TLS_VERSIONS)),
+    )
+    .addOption(
+      new Option("--reload-interval <duration>", "how often the config, token, CA and TLS files are checked for changes")
+        .default(2000, "2s")
+        .argParser(positiveDuration),
+    )
     .helpOption("-h, --help", "list every flag")
     .allowExcessArguments(false)
     .showSuggestionAfterError(true);

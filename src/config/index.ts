@@ -1,5 +1,5 @@
 // Flags and files -> one validated, typed configuration. Everything a user can get wrong is found
-// here, at start-up, and reported as one line naming the flag or file.
+// here, at start-up (or at a reload), and reported as one line naming the flag or file.
 import type { X509Certificate } from "node:crypto";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { loadTokenFile } from "../authn/token-file.ts";
@@ -9,43 +9,111 @@ import { loadCaBundle } from "../authn/x509.ts";
 import { type AttributesBuilder, attributesBuilder } from "../core/attributes.ts";
 import { compileGlobs, type PathMatcher } from "../core/glob.ts";
 import { loadKubeConfig } from "../kube/client.ts";
-import { type AuthorizationConfig, emptyAuthorization, loadConfigFile } from "./file.ts";
-import type { Flags } from "./flags.ts";
+import { type AuthorizationConfig, emptyConfigFile, loadConfigFile } from "./file.ts";
+import { type Flags, TLS_VERSIONS } from "./flags.ts";
+
+/** How one profile decides: its paths and its `authorization:` section, compiled. */
+export interface ProfilePolicy {
+  name: string;
+  /** Hosts (without port) that select this profile; undefined for the default profile. */
+  hosts?: PathMatcher;
+  allowPaths?: PathMatcher;
+  ignorePaths?: PathMatcher;
+  authorization: AuthorizationConfig;
+  attributes: AttributesBuilder;
+}
+
+/** Everything that decides and can be reloaded from its files while the service runs. */
+export interface Policy {
+  /** The top-level `authorization:` with --allow-paths and --ignore-paths. */
+  defaultProfile: ProfilePolicy;
+  /** Named profiles of the config file, in file order. */
+  profiles: ProfilePolicy[];
+  clientCas?: X509Certificate[];
+  staticTokens?: TokenAuthenticator;
+}
+
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+  /** When set, Envoy must present a client certificate signed by one of these CAs. */
+  clientCaFile?: string;
+  minVersion: "TLSv1.2" | "TLSv1.3";
+}
 
 export interface Config {
   flags: Flags;
-  authorization: AuthorizationConfig;
-  /** The attribute mapping compiled from `authorization:`. */
-  attributes: AttributesBuilder;
+  /** TLS of the gRPC listener; undefined for plaintext. */
+  tls?: TlsFiles;
+  policy: Policy;
   /** Keys every token cache and the static token table by the same per-process HMAC. */
   tokenHash: TokenHasher;
-  staticTokens?: TokenAuthenticator;
-  allowPaths?: PathMatcher;
-  ignorePaths?: PathMatcher;
-  clientCas?: X509Certificate[];
   /** Undefined when no API is configured: decisions that need it fail closed with 503. */
   kubeConfig?: KubeConfig;
 }
 
 export function resolveConfig(flags: Flags): Config {
-  const authorization = flags.configFile ? loadConfigFile(flags.configFile) : emptyAuthorization;
   const tokenHash = newTokenHasher();
-  const tokenFile = flags.tokenAuthFile;
   return {
     flags,
-    authorization,
-    attributes: named("--config-file", () => attributesBuilder(authorization.resourceAttributes, authorization.rewrites)),
+    tls: tlsFiles(flags),
     tokenHash,
-    staticTokens: tokenFile ? named("--token-auth-file", () => loadTokenFile(tokenFile, tokenHash)) : undefined,
-    allowPaths: globs("--allow-paths", flags.allowPaths),
-    ignorePaths: globs("--ignore-paths", flags.ignorePaths),
-    clientCas: flags.clientCaFile ? named("--client-ca-file", () => loadCaBundle(flags.clientCaFile as string)) : undefined,
+    policy: resolvePolicy(flags, tokenHash),
     kubeConfig: named("--kubeconfig", () => loadKubeConfig(flags.kubeconfig)),
   };
 }
 
-function globs(flag: string, patterns: string[]): PathMatcher | undefined {
-  return patterns.length === 0 ? undefined : named(flag, () => compileGlobs(patterns));
+/** Reads the config file, the token file and the client CA; throws one line naming the culprit. */
+export function resolvePolicy(flags: Flags, tokenHash: TokenHasher): Policy {
+  const file = flags.configFile ? loadConfigFile(flags.configFile) : emptyConfigFile;
+  const tokenFile = flags.tokenAuthFile;
+  const caFile = flags.clientCaFile;
+  return {
+    defaultProfile: profile("default", file.authorization, flags.allowPaths, flags.ignorePaths, "--allow-paths", "--ignore-paths"),
+    profiles: file.profiles.map((p) => {
+      const where = `--config-file: profiles.${p.name}`;
+      return {
+        ...profile(p.name, p.authorization, p.allowPaths, p.ignorePaths, `${where}.allowPaths`, `${where}.ignorePaths`),
+        hosts: globs(`${where}.hosts`, p.hosts),
+      };
+    }),
+    clientCas: caFile ? named("--client-ca-file", () => loadCaBundle(caFile)) : undefined,
+    staticTokens: tokenFile ? named("--token-auth-file", () => loadTokenFile(tokenFile, tokenHash)) : undefined,
+  };
+}
+
+function tlsFiles(flags: Flags): TlsFiles | undefined {
+  const { tlsCertFile: certFile, tlsPrivateKeyFile: keyFile, tlsClientCaFile: clientCaFile } = flags;
+  if (!certFile && !keyFile) {
+    if (clientCaFile) throw new Error("--tls-client-ca-file: needs --tls-cert-file and --tls-private-key-file");
+    return undefined;
+  }
+  if (!certFile || !keyFile)
+    throw new Error(
+      `${certFile ? "--tls-private-key-file" : "--tls-cert-file"}: needed together with ${certFile ? "--tls-cert-file" : "--tls-private-key-file"}`,
+    );
+  return { certFile, keyFile, clientCaFile, minVersion: TLS_VERSIONS[flags.tlsMinVersion] };
+}
+
+function profile(
+  name: string,
+  authorization: AuthorizationConfig,
+  allow: string[],
+  ignore: string[],
+  allowWhere: string,
+  ignoreWhere: string,
+): ProfilePolicy {
+  return {
+    name,
+    authorization,
+    attributes: named("--config-file", () => attributesBuilder(authorization.resourceAttributes, authorization.rewrites)),
+    allowPaths: globs(allowWhere, allow),
+    ignorePaths: globs(ignoreWhere, ignore),
+  };
+}
+
+function globs(where: string, patterns: string[]): PathMatcher | undefined {
+  return patterns.length === 0 ? undefined : named(where, () => compileGlobs(patterns));
 }
 
 /** Runs `load`, prefixing any error with the flag it came from (unless it names it already). */

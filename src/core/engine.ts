@@ -36,6 +36,7 @@ export function createEngine(options: EngineOptions): Engine {
   const allowed = allowedResponses(options.identityHeaders);
 
   async function decide(input: CheckInput): Promise<CheckResult> {
+    if (input.problem !== undefined) return deny(400, `Bad Request: ${input.problem}`);
     const target = parseTarget(input.target);
     if (!target.ok) return deny(400, `Bad Request: ${target.reason}`);
     if (headerBytes(input.headers) > MAX_HEADER_BYTES) return deny(400, "Bad Request: request headers too large");

@@ -13,8 +13,14 @@ export interface CheckInput {
   headers: ReadonlyMap<string, string>;
   /** The peer's certificate as Envoy passes it: URL-encoded PEM; empty when none. */
   peerCertificate: string;
+  /** The peer's identity as the proxy established it (Envoy's source.principal, e.g. a SPIFFE id). */
+  sourcePrincipal: string;
+  /** Per-route values the proxy attached (Envoy's context_extensions). */
+  contextExtensions: ReadonlyMap<string, string>;
   /** Id of the request for correlation (Envoy's x-request-id); empty when none. */
   requestId: string;
+  /** Set when the adapter could not read the request: the engine answers 400 with it. */
+  problem?: string;
 }
 
 /** An authenticated caller, shaped like k8s.io/apiserver's user.Info. */
@@ -53,6 +59,8 @@ export type CheckResult = Allowed | Denied;
 export interface Allowed {
   allowed: true;
   status: 200;
+  /** The profile that decided, when the configuration has profiles. */
+  profile?: string;
   /** Why it was allowed, for the decision log. */
   reason: string;
   user?: UserInfo;
@@ -65,6 +73,7 @@ export interface Allowed {
 export interface Denied {
   allowed: false;
   status: DenyStatus;
+  profile?: string;
   /** Short text for the response body; never holds a credential. */
   body: string;
   /** The body and, for the decision log, why; never holds a credential. */

@@ -7,17 +7,25 @@ import type { CheckResult } from "../core/types.ts";
 export interface Metrics {
   registry: Registry;
   recordDecision(result: CheckResult, seconds: number): void;
+  recordReload(source: "policy" | "tls", result: "success" | "failure"): void;
   recordKubeApi(api: string, code: string): void;
   cacheObserver(cache: "token" | "decision"): CacheObserver;
 }
 
-export function createMetrics(): Metrics {
+/** With `dryRun`, decisions carry dry_run="true" (the label exists only in a dry run). */
+export function createMetrics(options: { dryRun?: boolean } = {}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const decisions = new Counter({
     name: "kube_rbac_extauthz_decisions_total",
     help: "Checks answered, by decision and HTTP status.",
-    labelNames: ["decision", "status"] as const,
+    labelNames: options.dryRun ? ["decision", "status", "dry_run"] : ["decision", "status"],
+    registers: [registry],
+  });
+  const reloads = new Counter({
+    name: "kube_rbac_extauthz_config_reloads_total",
+    help: "Reloads of changed files: policy (config, token and client CA files) or tls (serving certificates).",
+    labelNames: ["source", "result"] as const,
     registers: [registry],
   });
   const duration = new Histogram({
@@ -43,7 +51,9 @@ export function createMetrics(): Metrics {
   const decisionCounter = (result: CheckResult): Counter.Internal => {
     let child = byStatus.get(result.status);
     if (!child) {
-      child = decisions.labels(result.allowed ? "allow" : "deny", String(result.status));
+      const labels = [result.allowed ? "allow" : "deny", String(result.status)];
+      if (options.dryRun) labels.push("true");
+      child = decisions.labels(...labels);
       byStatus.set(result.status, child);
     }
     return child;
@@ -55,6 +65,7 @@ export function createMetrics(): Metrics {
       duration.observe(seconds);
     },
     recordKubeApi: (api, code) => kubeApi.labels(api, code).inc(),
+    recordReload: (source, result) => reloads.labels(source, result).inc(),
     cacheObserver(name) {
       const hits = cache.labels(name, "hit");
       const misses = cache.labels(name, "miss");

@@ -18,7 +18,7 @@ authorization:
     subresource: metrics
     namespace: "{{ .Value }}"
 `;
-    assert.deepEqual(parseConfigFile(text, "config.yaml"), {
+    assert.deepEqual(parseConfigFile(text, "config.yaml").authorization, {
       resourceAttributes: { apiVersion: "v1", resource: "namespace", subresource: "metrics", namespace: "{{ .Value }}" },
       rewrites: { byQueryParameter: { name: "namespace" } },
       static: [],
@@ -37,7 +37,7 @@ authorization:
     resource: deployments
     name: prometheus
 `;
-    const config = parseConfigFile(text, "c");
+    const config = parseConfigFile(text, "c").authorization;
     assert.deepEqual(config.rewrites, { byHttpHeader: { name: "x-namespace" } });
     assert.deepEqual(config.resourceAttributes, { namespace: "monitoring", apiGroup: "apps", resource: "deployments", name: "prometheus" });
   });
@@ -62,7 +62,7 @@ authorization:
       name: web
       verb: update
 `;
-    assert.deepEqual(parseConfigFile(text, "c"), {
+    assert.deepEqual(parseConfigFile(text, "c").authorization, {
       resourceAttributes: undefined,
       rewrites: undefined,
       static: [
@@ -90,7 +90,7 @@ authorization:
   ];
   for (const [what, text] of empty) {
     it(`reads ${what} as no restriction beyond RBAC`, () => {
-      assert.deepEqual(parseConfigFile(text, "c"), { resourceAttributes: undefined, rewrites: undefined, static: [] });
+      assert.deepEqual(parseConfigFile(text, "c").authorization, { resourceAttributes: undefined, rewrites: undefined, static: [] });
     });
   }
 
@@ -141,7 +141,7 @@ authorization:
   for (const [what, text, message] of errors) {
     it(`rejects ${what} in one line naming the file`, () => {
       assert.throws(
-        () => parseConfigFile(text, "c.yaml"),
+        () => parseConfigFile(text, "c.yaml").authorization,
         (e: Error) => {
           assert.match(e.message, message);
           assert.doesNotMatch(e.message, /\n/);
@@ -164,7 +164,7 @@ describe("loadConfigFile", () => {
   it("reads and validates the file", async () => {
     const path = join(dir, "config.yaml");
     await writeFile(path, "authorization:\n  static:\n    - path: /metrics\n");
-    assert.deepEqual(loadConfigFile(path).static, [{ user: {}, resourceRequest: false, path: "/metrics" }]);
+    assert.deepEqual(loadConfigFile(path).authorization.static, [{ user: {}, resourceRequest: false, path: "/metrics" }]);
   });
 
   it("names the flag and the file when the file cannot be read", () => {

@@ -26,6 +26,9 @@ describe("parseFlags", () => {
       authorizationWebhookCacheAuthorizedTtl: 300_000,
       authorizationWebhookCacheUnauthorizedTtl: 30_000,
       logLevel: "info",
+      dryRun: false,
+      tlsMinVersion: "VersionTLS12",
+      reloadInterval: 2000,
     });
   });
 
@@ -60,6 +63,12 @@ describe("parseFlags", () => {
       "--authorization-webhook-cache-authorized-ttl=10m",
       "--authorization-webhook-cache-unauthorized-ttl=0",
       "--log-level=trace",
+      "--dry-run",
+      "--tls-cert-file=/tls.crt",
+      "--tls-private-key-file=/tls.key",
+      "--tls-client-ca-file=/envoy-ca.pem",
+      "--tls-min-version=VersionTLS13",
+      "--reload-interval=500ms",
     );
     assert.deepEqual(flags, {
       grpcAddress: "127.0.0.1:0",
@@ -83,6 +92,12 @@ describe("parseFlags", () => {
       authorizationWebhookCacheAuthorizedTtl: 600_000,
       authorizationWebhookCacheUnauthorizedTtl: 0,
       logLevel: "trace",
+      dryRun: true,
+      tlsCertFile: "/tls.crt",
+      tlsPrivateKeyFile: "/tls.key",
+      tlsClientCaFile: "/envoy-ca.pem",
+      tlsMinVersion: "VersionTLS13",
+      reloadInterval: 500,
     });
   });
 

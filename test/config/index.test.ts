@@ -33,13 +33,13 @@ describe("resolveConfig", () => {
 
   it("with only defaults, has no optional parts and asks about non-resource paths", () => {
     const config = resolveConfig(flags());
-    assert.equal(config.staticTokens, undefined);
-    assert.equal(config.allowPaths, undefined);
-    assert.equal(config.ignorePaths, undefined);
-    assert.equal(config.clientCas, undefined);
+    assert.equal(config.policy.staticTokens, undefined);
+    assert.equal(config.policy.defaultProfile.allowPaths, undefined);
+    assert.equal(config.policy.defaultProfile.ignorePaths, undefined);
+    assert.equal(config.policy.clientCas, undefined);
     assert.equal(config.kubeConfig, undefined, "no --kubeconfig and not in a cluster");
-    assert.deepEqual(config.authorization, { static: [] });
-    assert.deepEqual(config.attributes({ method: "GET", path: "/metrics", query: "", headers: new Map() }), {
+    assert.deepEqual(config.policy.defaultProfile.authorization, { static: [] });
+    assert.deepEqual(config.policy.defaultProfile.attributes({ method: "GET", path: "/metrics", query: "", headers: new Map() }), {
       ok: true,
       attributes: [{ kind: "nonResource", verb: "get", path: "/metrics" }],
     });
@@ -47,14 +47,14 @@ describe("resolveConfig", () => {
 
   it("compiles the path globs", () => {
     const config = resolveConfig(flags("--allow-paths=/metrics,/api/*", "--ignore-paths=/healthz"));
-    assert.equal(config.allowPaths?.("/api/v1"), true);
-    assert.equal(config.allowPaths?.("/debug"), false);
-    assert.equal(config.ignorePaths?.("/healthz"), true);
+    assert.equal(config.policy.defaultProfile.allowPaths?.("/api/v1"), true);
+    assert.equal(config.policy.defaultProfile.allowPaths?.("/debug"), false);
+    assert.equal(config.policy.defaultProfile.ignorePaths?.("/healthz"), true);
   });
 
   it("loads the static tokens, keyed by the config's token hash", async () => {
     const config = resolveConfig(flags(`--token-auth-file=${join(dir, "tokens.csv")}`));
-    assert.deepEqual(await config.staticTokens?.authenticateToken("tok-1"), {
+    assert.deepEqual(await config.policy.staticTokens?.authenticateToken("tok-1"), {
       kind: "authenticated",
       user: { name: "alice", uid: "uid-1", groups: ["dev", "ops"], extra: {} },
     });
@@ -64,13 +64,13 @@ describe("resolveConfig", () => {
 
   it("loads the client CA bundle", () => {
     const config = resolveConfig(flags(`--client-ca-file=${caFile}`));
-    assert.equal(config.clientCas?.length, 1);
-    assert.equal(config.clientCas?.[0].ca, true);
+    assert.equal(config.policy.clientCas?.length, 1);
+    assert.equal(config.policy.clientCas?.[0].ca, true);
   });
 
   it("compiles the config file's attributes", () => {
     const config = resolveConfig(flags(`--config-file=${join(dir, "config.yaml")}`));
-    const result = config.attributes({ method: "GET", path: "/", query: "ns=a", headers: new Map() });
+    const result = config.policy.defaultProfile.attributes({ method: "GET", path: "/", query: "ns=a", headers: new Map() });
     assert.ok(result.ok);
     assert.deepEqual(
       result.attributes.map((a) => a.kind === "resource" && [a.namespace, a.resource]),

@@ -11,7 +11,17 @@ const alice: UserInfo = { name: "alice", uid: "u1", groups: ["dev"], extra: {} }
 const ALLOW: Decision = { kind: "allow", reason: "rbac allowed" };
 
 function input(over: Partial<CheckInput> = {}): CheckInput {
-  return { method: "GET", target: "/metrics", host: "svc", headers: new Map(), peerCertificate: "", requestId: "r1", ...over };
+  return {
+    method: "GET",
+    target: "/metrics",
+    host: "svc",
+    headers: new Map(),
+    peerCertificate: "",
+    sourcePrincipal: "",
+    contextExtensions: new Map(),
+    requestId: "r1",
+    ...over,
+  };
 }
 
 /** An authenticator that answers `result` and counts its calls. */

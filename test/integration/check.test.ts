@@ -98,7 +98,22 @@ describe("Check against the fake Kubernetes API", () => {
 
   it("names the user and verb in a 403 body", async () => {
     const res = await client.check({ path: "/metrics", headers: bearer(OTHER_TOKEN) });
-    assert.equal(res.denied_response?.body, "Forbidden (user=system:serviceaccount:default:other, verb=get, path=/metrics)\n");
+    assert.match(res.denied_response?.body ?? "", /^Forbidden \(user=system:serviceaccount:default:other, verb=get, path=\/metrics\)\ndecision id: 1\n$/);
+  });
+
+  it("returns the decision id (Envoy's x-request-id) in dynamic_metadata, the deny body and the log", async () => {
+    const res = await client.check({ path: "/metrics", headers: { "x-request-id": "rid-7f3a" } });
+    assert.equal(res.dynamic_metadata?.fields?.decision_id?.stringValue, "rid-7f3a");
+    assert.match(res.denied_response?.body ?? "", /decision id: rid-7f3a/);
+    const allowed = await client.check({ path: "/metrics", headers: { ...bearer(PROMETHEUS_TOKEN), "x-request-id": "rid-allow" } });
+    assert.equal(allowed.dynamic_metadata?.fields?.decision_id?.stringValue, "rid-allow");
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(service.logs().some((l) => l.msg === "decision" && l.decisionId === "rid-7f3a" && l.status === 401));
+  });
+
+  it("makes up a decision id when the proxy sent none", async () => {
+    const res = await client.checkRaw({ attributes: { request: { http: { method: "GET", path: "/metrics" } } } });
+    assert.match(res.dynamic_metadata?.fields?.decision_id?.stringValue ?? "", /^[0-9a-f-]{36}$/);
   });
 
   it("authenticates a static token from --token-auth-file without a TokenReview", async () => {

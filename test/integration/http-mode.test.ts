@@ -42,7 +42,7 @@ describe("HTTP authorization mode", () => {
   it("uses the subrequest's own method with http_service", async () => {
     const res = await fetch(`${base}/authz/metrics`, { method: "DELETE", headers: { authorization: "Bearer prom" } });
     assert.equal(res.status, 403);
-    assert.equal(await res.text(), "Forbidden (user=prometheus, verb=delete, path=/metrics)\n");
+    assert.equal(await res.text(), `Forbidden (user=prometheus, verb=delete, path=/metrics)\ndecision id: ${res.headers.get("x-decision-id")}\n`);
   });
 
   it("refuses a path outside the prefix with 400", async () => {
@@ -59,7 +59,7 @@ describe("HTTP authorization mode", () => {
     assert.equal(denied.status, 403);
     const none = await fetch(`${base}/auth`, { headers: { "x-original-uri": "/metrics" } });
     assert.equal(none.status, 401);
-    assert.equal(await none.text(), "Unauthorized\n");
+    assert.match(await none.text(), /^Unauthorized\ndecision id: /);
   });
 
   it("answers Traefik forwardAuth from X-Forwarded-Method, -Uri and -Host", async () => {

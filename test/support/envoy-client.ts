@@ -1,7 +1,7 @@
 // Calls Check the way Envoy does: a real gRPC client built from Envoy's OFFICIAL protos (shipped
 // in @grpc/grpc-js-xds), so every integration test also proves wire compatibility.
 import { fileURLToPath } from "node:url";
-import { type Client, credentials, loadPackageDefinition } from "@grpc/grpc-js";
+import { type ChannelCredentials, type Client, credentials, loadPackageDefinition } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 
 const DEPS = fileURLToPath(new URL("../../node_modules/@grpc/grpc-js-xds/deps/", import.meta.url));
@@ -36,6 +36,7 @@ export interface CheckResponse {
   };
   denied_response?: { status?: { code?: string }; body?: string; headers?: Array<{ header: { key: string; value: string } }> };
   http_response?: string;
+  dynamic_metadata?: { fields?: Record<string, { stringValue?: string }> };
 }
 
 export interface EnvoyClient {
@@ -45,8 +46,9 @@ export interface EnvoyClient {
   close(): void;
 }
 
-export function envoyClient(port: number): EnvoyClient {
-  const client: Client = new AuthorizationClient(`127.0.0.1:${port}`, credentials.createInsecure());
+/** A client of 127.0.0.1:`port`; plaintext unless `channel` says otherwise (TLS tests). */
+export function envoyClient(port: number, channel: ChannelCredentials = credentials.createInsecure()): EnvoyClient {
+  const client: Client = new AuthorizationClient(`127.0.0.1:${port}`, channel);
   const checkRaw = (request: object) =>
     new Promise<CheckResponse>((resolve, reject) =>
       // biome-ignore lint/suspicious/noExplicitAny: dynamic client

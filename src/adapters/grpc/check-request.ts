@@ -5,7 +5,8 @@ import type { CheckInput } from "../../core/types.ts";
 /** The decoded CheckRequest, as far as this adapter reads it (proto-loader keepCase objects). */
 export interface CheckRequestMessage {
   attributes?: {
-    source?: { certificate?: string };
+    source?: { certificate?: string; principal?: string };
+    context_extensions?: Record<string, string>;
     request?: {
       http?: {
         id?: string;
@@ -37,6 +38,8 @@ export function toCheckInput(message: CheckRequestMessage): ConvertedRequest {
       host: http.host ?? "",
       headers,
       peerCertificate: message.attributes?.source?.certificate ?? "",
+      sourcePrincipal: message.attributes?.source?.principal ?? "",
+      contextExtensions: new Map(Object.entries(message.attributes?.context_extensions ?? {})),
       requestId: headers.get("x-request-id") ?? http.id ?? "",
     },
   };

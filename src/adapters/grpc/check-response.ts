@@ -12,7 +12,12 @@ const RPC_CODE: Readonly<Record<DenyStatus, number>> = {
 
 const TEXT_PLAIN = { header: { key: "content-type", value: "text/plain; charset=utf-8" } };
 
-export function toCheckResponse(result: CheckResult): object {
+/**
+ * The response Envoy applies. `decisionId` goes into dynamic_metadata (Envoy's access log can
+ * print it as %DYNAMIC_METADATA(envoy.filters.http.ext_authz:decision_id)%) and into a deny body.
+ */
+export function toCheckResponse(result: CheckResult, decisionId: string): object {
+  const dynamic_metadata = { fields: { decision_id: { stringValue: decisionId } } };
   if (result.allowed) {
     return {
       status: { code: 0 },
@@ -23,6 +28,7 @@ export function toCheckResponse(result: CheckResult): object {
         })),
         headers_to_remove: result.headersToRemove,
       },
+      dynamic_metadata,
     };
   }
   return {
@@ -30,7 +36,13 @@ export function toCheckResponse(result: CheckResult): object {
     denied_response: {
       status: { code: result.status },
       headers: [TEXT_PLAIN],
-      body: `${result.body}\n`,
+      body: denyBody(result.body, decisionId),
     },
+    dynamic_metadata,
   };
+}
+
+/** The text a denied client sees: the short reason, then the id to quote when asking why. */
+export function denyBody(body: string, decisionId: string): string {
+  return `${body}\ndecision id: ${decisionId}\n`;
 }

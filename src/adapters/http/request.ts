@@ -20,7 +20,14 @@ export function toCheckInput(method: string, url: string, raw: IncomingHttpHeade
   for (const [name, value] of Object.entries(raw)) {
     if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(",") : value);
   }
-  const base = { headers, peerCertificate: "", requestId: headers.get("x-request-id") ?? "" };
+  // A subrequest carries neither the peer's certificate nor a mesh identity nor route extensions.
+  const base = {
+    headers,
+    peerCertificate: "",
+    sourcePrincipal: "",
+    contextExtensions: new Map(),
+    requestId: headers.get("x-request-id") ?? "",
+  };
   const originalUri = headers.get("x-original-uri");
   if (originalUri !== undefined) {
     return {

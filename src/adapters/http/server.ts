@@ -4,15 +4,11 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Engine } from "../../core/engine.ts";
-import type { CheckInput, CheckResult } from "../../core/types.ts";
+import { unreadableInput, withDecisionId } from "../../core/input.ts";
+import type { CheckResult } from "../../core/types.ts";
 import { splitAddress } from "../../observability/http-server.ts";
+import { denyBody } from "../grpc/check-response.ts";
 import { toCheckInput } from "./request.ts";
-
-export interface HttpAdapterOptions {
-  engine: Engine;
-  pathPrefix: string;
-  onDecision?: (result: CheckResult, input: CheckInput | undefined, seconds: number) => void;
-}
 
 export interface HttpListener {
   port: number;
@@ -21,29 +17,26 @@ export interface HttpListener {
 
 // Envoy's http_service removes the headers named here from the original request.
 const HEADERS_TO_REMOVE = "x-envoy-auth-headers-to-remove";
+const DECISION_ID = "x-decision-id";
 
-export async function startHttpServer(address: string, options: HttpAdapterOptions): Promise<HttpListener> {
+export async function startHttpServer(address: string, pathPrefix: string, engine: Engine): Promise<HttpListener> {
   const server = createServer((req, res) => {
-    const started = performance.now();
-    const converted = toCheckInput(req.method ?? "GET", req.url ?? "/", req.headers, { pathPrefix: options.pathPrefix });
-    const answer = (result: CheckResult, input?: CheckInput) => {
-      options.onDecision?.(result, input, (performance.now() - started) / 1000);
+    // The subrequest's body is never read: nothing in it can matter to the decision.
+    req.resume();
+    const converted = toCheckInput(req.method ?? "GET", req.url ?? "/", req.headers, { pathPrefix });
+    const input = withDecisionId(converted.ok ? converted.input : unreadableInput(converted.reason));
+    engine.check(input).then((result: CheckResult) => {
       if (result.allowed) {
-        const headers: Record<string, string> = {};
+        const headers: Record<string, string> = { [DECISION_ID]: input.requestId };
         for (const [name, value] of result.headersToSet) headers[name] = value;
         if (result.headersToRemove.length > 0) headers[HEADERS_TO_REMOVE] = result.headersToRemove.join(",");
         res.writeHead(200, headers).end();
       } else {
-        res.writeHead(result.status, { "content-type": "text/plain; charset=utf-8" }).end(`${result.body}\n`);
+        res
+          .writeHead(result.status, { "content-type": "text/plain; charset=utf-8", [DECISION_ID]: input.requestId })
+          .end(denyBody(result.body, input.requestId));
       }
-    };
-    // The subrequest's body is never read: nothing in it can matter to the decision.
-    req.resume();
-    if (!converted.ok) {
-      answer({ allowed: false, status: 400, body: "Bad Request", reason: `Bad Request: ${converted.reason}` });
-      return;
-    }
-    options.engine.check(converted.input).then((result) => answer(result, converted.input));
+    });
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;

@@ -37,6 +37,8 @@ describe("toCheckInput", () => {
         ["authorization", "Bearer t"],
       ]),
       peerCertificate: "%2D%2D%2D%2D%2DBEGIN",
+      sourcePrincipal: "",
+      contextExtensions: new Map(),
       requestId: "req-1",
     });
   });
@@ -47,7 +49,16 @@ describe("toCheckInput", () => {
 
   it("fills absent optional fields with empty strings and no headers", () => {
     const input = converted(message({ path: "/" }));
-    assert.deepEqual(input, { method: "", target: "/", host: "", headers: new Map(), peerCertificate: "", requestId: "" });
+    assert.deepEqual(input, {
+      method: "",
+      target: "/",
+      host: "",
+      headers: new Map(),
+      peerCertificate: "",
+      sourcePrincipal: "",
+      contextExtensions: new Map(),
+      requestId: "",
+    });
   });
 
   it("lower-cases the names of the headers object", () => {
