@@ -14,9 +14,10 @@ import type { Authorizer } from "./authz/types.ts";
 import { authorizerUnion, type NamedAuthorizer } from "./authz/union.ts";
 import type { Clock } from "./cache/coalescing-cache.ts";
 import type { Config, Policy, ProfilePolicy } from "./config/index.ts";
-import { createEngine, type Engine } from "./core/engine.ts";
+import { createEngine, type Engine, type Tracer } from "./core/engine.ts";
 import { profileRouter } from "./core/profiles.ts";
 import type { IdentityHeaders } from "./core/response.ts";
+import type { UserInfo } from "./core/types.ts";
 import type { KubeClient } from "./kube/types.ts";
 import type { Logger } from "./observability/logger.ts";
 import type { Metrics } from "./observability/metrics.ts";
@@ -54,15 +55,24 @@ export function buildApiParts(config: Config, deps: EngineDependencies): ApiPart
   };
 }
 
+export interface BuildOptions {
+  trace?: Tracer;
+  /** Replaces authentication with this identity (`check --as`). */
+  assertedUser?: UserInfo;
+}
+
 /** One engine per profile behind a router; the default profile alone when there are none. */
-export function buildEngine(config: Config, policy: Policy, api: ApiParts, logger: Logger): Engine {
+export function buildEngine(config: Config, policy: Policy, api: ApiParts, logger: Logger, options: BuildOptions = {}): Engine {
   const { flags } = config;
   // Contract order: a client certificate when a CA is configured and one was passed, else the
   // bearer token (static file first, then TokenReview).
   const authenticators: Authenticator[] = [];
   if (policy.clientCas) authenticators.push(x509Authenticator(policy.clientCas));
   authenticators.push(bearerAuthenticator(tokenUnion(policy.staticTokens ? [policy.staticTokens, api.tokenReview] : [api.tokenReview])));
-  const authenticator = firstApplicable(authenticators);
+  const asserted = options.assertedUser;
+  const authenticator: Authenticator = asserted
+    ? { authenticate: async () => ({ kind: "authenticated", user: asserted, credential: "asserted" }) }
+    : firstApplicable(authenticators);
   const identityHeaders: IdentityHeaders = {
     enabled: flags.authHeaderFieldsEnabled,
     userHeader: flags.authHeaderUserFieldName,
@@ -85,6 +95,7 @@ export function buildEngine(config: Config, policy: Policy, api: ApiParts, logge
       attributes: profile.attributes,
       authorizer: authorizerUnion(authorizers),
       identityHeaders,
+      trace: options.trace,
       onInternalError: (error) => logger.error({ err: error, profile: profile.name }, "check failed unexpectedly; answered 503"),
     });
   };

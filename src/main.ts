@@ -1,5 +1,7 @@
 // Entry point: flags -> configuration -> service; SIGTERM and SIGINT drain and exit 0.
-import { CommanderError } from "commander";
+// `kube-rbac-extauthz check ...` explains one decision instead of serving.
+import { type Command, CommanderError } from "commander";
+import { checkCommand, runCheck } from "./adapters/cli/check.ts";
 import { parseFlags } from "./config/flags.ts";
 import { resolveConfig } from "./config/index.ts";
 import { createLogger } from "./observability/logger.ts";
@@ -10,16 +12,33 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-let config: ReturnType<typeof resolveConfig>;
-try {
-  const flags = parseFlags(process.argv.slice(2), (c) => c.exitOverride().configureOutput({ writeErr: () => {} }));
-  config = resolveConfig(flags);
-} catch (e) {
+/** Start-up errors: one line on stderr, exit 2 (--help: exit 0). */
+function failOn(e: unknown): never {
   if (e instanceof CommanderError) {
-    if (e.exitCode === 0) process.exit(0); // --help
+    if (e.exitCode === 0) process.exit(0);
     fail(e.message.replace(/^error: /, "").split("\n")[0]);
   }
   fail((e as Error).message);
+}
+const quiet = (c: Command) => c.exitOverride().configureOutput({ writeErr: () => {} });
+
+if (process.argv[2] === "check") {
+  let code: number;
+  try {
+    const command = quiet(checkCommand());
+    command.parse(process.argv.slice(3), { from: "user" });
+    code = await runCheck(command.opts(), (line) => process.stdout.write(`${line}\n`));
+  } catch (e) {
+    failOn(e);
+  }
+  process.exit(code);
+}
+
+let config: ReturnType<typeof resolveConfig>;
+try {
+  config = resolveConfig(parseFlags(process.argv.slice(2), quiet));
+} catch (e) {
+  failOn(e);
 }
 
 const logger = createLogger(config.flags.logLevel);

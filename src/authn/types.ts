@@ -12,8 +12,11 @@ export type AuthnResult =
   /** The answer could not be found (e.g. the Kubernetes API failed): 503. */
   | { kind: "error"; error: Error };
 
-/** Which kind of credential authenticated the request; a bearer token is stripped upstream. */
-export type Credential = "bearer" | "x509";
+/**
+ * Which kind of credential authenticated the request; a bearer token is stripped upstream.
+ * "asserted" is an identity given on the command line of `check --as`, never by a request.
+ */
+export type Credential = "bearer" | "x509" | "asserted";
 
 /** What authenticators see of a request. */
 export interface AuthnRequest {

@@ -3,7 +3,7 @@
 import type { Authenticator } from "../authn/types.ts";
 import type { Authorizer } from "../authz/types.ts";
 import type { AttributesBuilder } from "./attributes.ts";
-import { describeRequest } from "./describe.ts";
+import { describeAttributes, describeAuthn, describeRequest } from "./describe.ts";
 import type { PathMatcher } from "./glob.ts";
 import { parseTarget } from "./path.ts";
 import { allowedResponses, type IdentityHeaders } from "./response.ts";
@@ -18,7 +18,12 @@ export interface EngineOptions {
   identityHeaders: IdentityHeaders;
   /** Called when a step failed unexpectedly; the Check still answers (503). */
   onInternalError?: (error: unknown, input: CheckInput) => void;
+  /** Told what each step found, for `kube-rbac-extauthz check`; absent on the serving path. */
+  trace?: Tracer;
 }
+
+export type Step = "path" | "paths" | "identity" | "attributes" | "authorization";
+export type Tracer = (step: Step, detail: string) => void;
 
 export interface Engine {
   /** Never rejects: any failure inside is a 503 deny. */
@@ -34,6 +39,7 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export function createEngine(options: EngineOptions): Engine {
   const allowed = allowedResponses(options.identityHeaders);
+  const trace: Tracer = options.trace ?? (() => {});
 
   async function decide(input: CheckInput): Promise<CheckResult> {
     if (input.problem !== undefined) return deny(400, `Bad Request: ${input.problem}`);
@@ -41,11 +47,20 @@ export function createEngine(options: EngineOptions): Engine {
     if (!target.ok) return deny(400, `Bad Request: ${target.reason}`);
     if (headerBytes(input.headers) > MAX_HEADER_BYTES) return deny(400, "Bad Request: request headers too large");
     const { path, query } = target;
+    trace("path", `${path}${query ? ` (query ${JSON.stringify(query)})` : ""}`);
 
-    if (options.ignorePaths?.(path)) return allowed.anonymous("path matches --ignore-paths");
-    if (options.allowPaths && !options.allowPaths(path)) return deny(404, "Not Found");
+    if (options.ignorePaths?.(path)) {
+      trace("paths", "matches the ignore paths: allowed without authentication");
+      return allowed.anonymous("path matches --ignore-paths");
+    }
+    if (options.allowPaths && !options.allowPaths(path)) {
+      trace("paths", "outside the allow paths");
+      return deny(404, "Not Found");
+    }
+    trace("paths", options.allowPaths ? "within the allow paths" : "no path restriction");
 
     const authn = await options.authenticator.authenticate(input);
+    trace("identity", describeAuthn(authn));
     switch (authn.kind) {
       case "none":
         return deny(401, "Unauthorized");
@@ -58,11 +73,19 @@ export function createEngine(options: EngineOptions): Engine {
     if (!isPrintable(user)) return deny(401, "Unauthorized", undefined, "identity holds control characters");
 
     const attrs = options.attributes({ method: input.method, path, query, headers: input.headers });
-    if (!attrs.ok) return deny(400, `Bad Request: ${attrs.reason}`, user);
+    if (!attrs.ok) {
+      trace("attributes", attrs.reason);
+      return deny(400, `Bad Request: ${attrs.reason}`, user);
+    }
+    for (const a of attrs.attributes) trace("attributes", describeAttributes(a));
 
     const reasons: string[] = [];
     for (const a of attrs.attributes) {
       const decision = await options.authorizer.authorize(user, a);
+      trace(
+        "authorization",
+        `${describeAttributes(a)}: ${decision.kind === "error" ? `error: ${decision.error.message}` : `${decision.kind} (${decision.reason || "no reason given"})`}`,
+      );
       if (decision.kind === "error") {
         return deny(503, "Service Unavailable: authorization could not be completed", user, decision.error.message);
       }
