@@ -9,6 +9,7 @@ import { type Config, resolvePolicy } from "./config/index.ts";
 import { type FileWatch, watchFiles } from "./config/watch.ts";
 import { dryRunEngine } from "./core/dry-run.ts";
 import type { Engine } from "./core/engine.ts";
+import { egressEngine } from "./egress/engine.ts";
 import { createKubeClient, unconfiguredKubeClient } from "./kube/client.ts";
 import { startMetricsServer } from "./observability/http-server.ts";
 import type { Logger } from "./observability/logger.ts";
@@ -40,7 +41,18 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   }
   const api = buildApiParts(config, { kube, metrics, logger });
   const policy = reloadablePolicy(config, api, metrics, logger);
-  let engine: Engine = observedEngine(policy.engine, metrics, logger);
+  const egress = flags.egressServiceAccount;
+  const decider = egress
+    ? egressEngine(kube, {
+        namespace: egress.namespace,
+        serviceAccount: egress.name,
+        expirationSeconds: Math.round(flags.egressTokenExpiration / 1000),
+        maxEntries: flags.cacheMaxEntries,
+      })
+    : policy.engine;
+  if (egress)
+    logger.info({ serviceAccount: `${egress.namespace}/${egress.name}` }, "egress mode: every Check gets an audience-bound token");
+  let engine: Engine = observedEngine(decider, metrics, logger);
   if (flags.dryRun) {
     engine = dryRunEngine(engine, [flags.authHeaderUserFieldName, flags.authHeaderGroupsFieldName]);
     logger.warn("--dry-run: every Check is answered allow; the decisions are only logged and counted");

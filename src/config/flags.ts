@@ -31,6 +31,8 @@ export interface Flags {
   tlsClientCaFile?: string;
   tlsMinVersion: keyof typeof TLS_VERSIONS;
   reloadInterval: number;
+  egressServiceAccount?: { namespace: string; name: string };
+  egressTokenExpiration: number;
 }
 
 /** Go's names for TLS versions, which kube-rbac-proxy's --tls-min-version takes. */
@@ -48,6 +50,20 @@ const duration = (value: string): number => {
 const positiveDuration = (value: string): number => {
   const ms = duration(value);
   if (ms < 100) throw new InvalidArgumentError("want at least 100ms");
+  return ms;
+};
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const namespacedName = (value: string): { namespace: string; name: string } => {
+  const [namespace, name, ...rest] = value.split("/");
+  if (rest.length > 0 || !DNS_LABEL.test(namespace ?? "") || !DNS_SUBDOMAIN.test(name ?? "")) {
+    throw new InvalidArgumentError("want namespace/name of a ServiceAccount, e.g. monitoring/prometheus");
+  }
+  return { namespace, name };
+};
+const atLeastTenMinutes = (value: string): number => {
+  const ms = duration(value);
+  if (ms < 600_000) throw new InvalidArgumentError("want at least 10m");
   return ms;
 };
 const list = (value: string): string[] =>
@@ -157,6 +173,17 @@ export function flagsCommand(): Command {
       new Option("--tls-min-version <version>", "minimum TLS version of the gRPC listener")
         .default("VersionTLS12")
         .choices(Object.keys(TLS_VERSIONS)),
+    )
+    .addOption(
+      new Option(
+        "--egress-service-account <namespace/name>",
+        'egress mode: answer every Check with a token of this ServiceAccount bound to the request\'s audience (context_extensions["audience"], else the host)',
+      ).argParser(namespacedName),
+    )
+    .addOption(
+      new Option("--egress-token-expiration <duration>", "lifetime asked for egress tokens (at least 10m, the TokenRequest minimum)")
+        .default(3_600_000, "1h")
+        .argParser(atLeastTenMinutes),
     )
     .addOption(
       new Option("--reload-interval <duration>", "how often the config, token, CA and TLS files are checked for changes")

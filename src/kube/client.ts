@@ -7,6 +7,7 @@ import {
   ApiException,
   AuthenticationV1Api,
   AuthorizationV1Api,
+  CoreV1Api,
   createConfiguration,
   KubeConfig,
   type RequestContext,
@@ -17,7 +18,7 @@ import { Agent } from "undici";
 import type { Attributes, UserInfo } from "../core/types.ts";
 import { KubeApiError, type KubeClient, type SubjectAccessReviewStatus, type TokenReviewStatus } from "./types.ts";
 
-export type KubeApi = "tokenreviews" | "subjectaccessreviews";
+export type KubeApi = "tokenreviews" | "subjectaccessreviews" | "serviceaccounts/token";
 
 export interface KubeClientOptions {
   timeoutMs: number;
@@ -75,6 +76,7 @@ export async function createKubeClient(kc: KubeConfig, options: KubeClientOption
   });
   const authn = new AuthenticationV1Api(configuration);
   const authz = new AuthorizationV1Api(configuration);
+  const core = new CoreV1Api(configuration);
 
   async function call<T>(api: KubeApi, send: () => Promise<T>): Promise<T> {
     try {
@@ -118,6 +120,19 @@ export async function createKubeClient(kc: KubeConfig, options: KubeClientOption
         evaluationError: status?.evaluationError ?? "",
       };
     },
+    async requestToken(namespace, serviceAccount, audiences, expirationSeconds) {
+      const request = await call("serviceaccounts/token", () =>
+        core.createNamespacedServiceAccountToken({
+          namespace,
+          name: serviceAccount,
+          body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { audiences: [...audiences], expirationSeconds } },
+        }),
+      );
+      const token = request.status?.token;
+      const expiresAt = request.status?.expirationTimestamp ? new Date(request.status.expirationTimestamp).getTime() : Number.NaN;
+      if (!token || Number.isNaN(expiresAt)) throw new KubeApiError("invalid", "TokenRequest answered without a token or expiry");
+      return { token, expiresAt };
+    },
     close: () => pool.close(),
   };
 }
@@ -158,6 +173,7 @@ function toKubeApiError(error: unknown, timeoutMs: number): KubeApiError {
 export const unconfiguredKubeClient: KubeClient = {
   tokenReview: () => Promise.reject(noApi()),
   subjectAccessReview: () => Promise.reject(noApi()),
+  requestToken: () => Promise.reject(noApi()),
   close: async () => {},
 };
 

@@ -28,7 +28,23 @@ export interface SubjectAccessReviewer {
   subjectAccessReview(user: UserInfo, attributes: Attributes): Promise<SubjectAccessReviewStatus>;
 }
 
-export interface KubeClient extends TokenReviewer, SubjectAccessReviewer {
+export interface ServiceAccountToken {
+  token: string;
+  /** When the API server says the token expires, in ms since the epoch. */
+  expiresAt: number;
+}
+
+export interface ServiceAccountTokenRequester {
+  /** A token from the TokenRequest API; rejects with KubeApiError when none was issued. */
+  requestToken(
+    namespace: string,
+    serviceAccount: string,
+    audiences: readonly string[],
+    expirationSeconds: number,
+  ): Promise<ServiceAccountToken>;
+}
+
+export interface KubeClient extends TokenReviewer, SubjectAccessReviewer, ServiceAccountTokenRequester {
   close(): Promise<void>;
 }
 

@@ -29,6 +29,7 @@ describe("parseFlags", () => {
       dryRun: false,
       tlsMinVersion: "VersionTLS12",
       reloadInterval: 2000,
+      egressTokenExpiration: 3_600_000,
     });
   });
 
@@ -69,6 +70,8 @@ describe("parseFlags", () => {
       "--tls-client-ca-file=/envoy-ca.pem",
       "--tls-min-version=VersionTLS13",
       "--reload-interval=500ms",
+      "--egress-service-account=monitoring/prometheus",
+      "--egress-token-expiration=15m",
     );
     assert.deepEqual(flags, {
       grpcAddress: "127.0.0.1:0",
@@ -98,6 +101,8 @@ describe("parseFlags", () => {
       tlsClientCaFile: "/envoy-ca.pem",
       tlsMinVersion: "VersionTLS13",
       reloadInterval: 500,
+      egressServiceAccount: { namespace: "monitoring", name: "prometheus" },
+      egressTokenExpiration: 900_000,
     });
   });
 

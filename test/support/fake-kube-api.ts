@@ -34,6 +34,8 @@ export interface FakeKubeApi {
   calls: { tokenreviews: number; subjectaccessreviews: number };
   /** Bodies of every SubjectAccessReview received. */
   sars: SarSpec[];
+  /** Every TokenRequest received: namespace, ServiceAccount, audiences, expirationSeconds. */
+  tokenRequests: Array<{ namespace: string; serviceAccount: string; audiences: string[]; expirationSeconds: number }>;
   tlsConnections: number;
   /** Bearer token the service presented, last seen. */
   lastClientAuthorization: string;
@@ -58,6 +60,7 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
     authorize: () => ({ allowed: false }),
     calls: { tokenreviews: 0, subjectaccessreviews: 0 },
     sars: [],
+    tokenRequests: [],
     tlsConnections: 0,
     lastClientAuthorization: "",
     delayMs: 0,
@@ -87,6 +90,16 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
         if (api.failWith) return answer(api.failWith, { kind: "Status", code: api.failWith });
         const decision = api.authorize(review.spec ?? {});
         return answer(201, { ...review, status: { allowed: decision.allowed, denied: decision.denied, reason: decision.reason ?? "" } });
+      }
+      const tokenRequest = /^\/api\/v1\/namespaces\/([^/]+)\/serviceaccounts\/([^/]+)\/token/.exec(req.url ?? "");
+      if (tokenRequest) {
+        if (api.failWith) return answer(api.failWith, { kind: "Status", code: api.failWith });
+        const [, namespace, serviceAccount] = tokenRequest;
+        const { audiences = [], expirationSeconds = 3600 } = review.spec ?? {};
+        api.tokenRequests.push({ namespace, serviceAccount, audiences, expirationSeconds });
+        const token = `minted.${serviceAccount}.${audiences.join("+")}.${api.tokenRequests.length}`;
+        const expirationTimestamp = new Date(Date.now() + expirationSeconds * 1000).toISOString();
+        return answer(201, { ...review, status: { token, expirationTimestamp } });
       }
       answer(404, { kind: "Status", code: 404 });
     });
