@@ -64,11 +64,19 @@ export interface BuildOptions {
 /** One engine per profile behind a router; the default profile alone when there are none. */
 export function buildEngine(config: Config, policy: Policy, api: ApiParts, logger: Logger, options: BuildOptions = {}): Engine {
   const { flags } = config;
-  // Contract order: a client certificate when a CA is configured and one was passed, else the
-  // bearer token (static file first, then TokenReview).
+  // Order: the mesh identity Envoy established (when trusted), then a client certificate (when a
+  // CA is configured and one was passed), then the bearer token: static file, OIDC, TokenReview,
+  // as kube-apiserver orders its token authenticators. SPIFFE comes before x509 because an Istio
+  // workload certificate passed with include_peer_certificate would otherwise be rejected by a
+  // client CA that is not the mesh's.
   const authenticators: Authenticator[] = [];
+  if (config.spiffe) authenticators.push(config.spiffe);
   if (policy.clientCas) authenticators.push(x509Authenticator(policy.clientCas));
-  authenticators.push(bearerAuthenticator(tokenUnion(policy.staticTokens ? [policy.staticTokens, api.tokenReview] : [api.tokenReview])));
+  const tokens: TokenAuthenticator[] = [];
+  if (policy.staticTokens) tokens.push(policy.staticTokens);
+  if (config.oidc) tokens.push(config.oidc);
+  tokens.push(api.tokenReview);
+  authenticators.push(bearerAuthenticator(tokenUnion(tokens)));
   const asserted = options.assertedUser;
   const authenticator: Authenticator = asserted
     ? { authenticate: async () => ({ kind: "authenticated", user: asserted, credential: "asserted" }) }

@@ -53,6 +53,11 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "draining in-flight checks");
+    // A drain that hangs past its grace period must not keep the pod from terminating.
+    setTimeout(() => {
+      logger.error("drain did not finish in time; exiting");
+      logger.flush(() => process.exit(1));
+    }, 15_000).unref();
     service.stop().then(() => {
       logger.info("stopped");
       logger.flush(() => process.exit(0));

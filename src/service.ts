@@ -40,6 +40,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     );
   }
   const api = buildApiParts(config, { kube, metrics, logger });
+  // Fetching the issuer's keys early only saves the first OIDC request a wait; a failure here is
+  // not fatal (those requests fail closed until the issuer answers).
+  config.oidc?.warmUp().catch((e: Error) => logger.warn({ error: e.message }, "OIDC issuer not reachable yet"));
   const policy = reloadablePolicy(config, api, metrics, logger);
   const egress = flags.egressServiceAccount;
   const decider = egress
@@ -80,7 +83,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       metricsListener.setReady(false);
       await Promise.all([grpc.shutdown(graceMs), http?.close()]);
       await metricsListener.close();
-      await kube.close();
+      await Promise.all([kube.close(), config.oidc?.close()]);
     },
   };
 }

@@ -16,7 +16,7 @@ export type AuthnResult =
  * Which kind of credential authenticated the request; a bearer token is stripped upstream.
  * "asserted" is an identity given on the command line of `check --as`, never by a request.
  */
-export type Credential = "bearer" | "x509" | "asserted";
+export type Credential = "bearer" | "x509" | "spiffe" | "asserted";
 
 /** What authenticators see of a request. */
 export interface AuthnRequest {

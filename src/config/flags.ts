@@ -33,6 +33,15 @@ export interface Flags {
   reloadInterval: number;
   egressServiceAccount?: { namespace: string; name: string };
   egressTokenExpiration: number;
+  oidcIssuer?: string;
+  oidcClientId?: string;
+  oidcCaFile?: string;
+  oidcUsernameClaim: string;
+  oidcUsernamePrefix?: string;
+  oidcGroupsClaim: string;
+  oidcGroupsPrefix?: string;
+  oidcSignAlg: string;
+  trustSpiffePrincipal?: string;
 }
 
 /** Go's names for TLS versions, which kube-rbac-proxy's --tls-min-version takes. */
@@ -173,6 +182,20 @@ export function flagsCommand(): Command {
       new Option("--tls-min-version <version>", "minimum TLS version of the gRPC listener")
         .default("VersionTLS12")
         .choices(Object.keys(TLS_VERSIONS)),
+    )
+    .addOption(new Option("--oidc-issuer <url>", "authenticate OIDC ID tokens from this issuer (https); keys from its discovery document"))
+    .addOption(new Option("--oidc-client-id <id>", "the audience an OIDC token must carry"))
+    .addOption(new Option("--oidc-ca-file <file>", "CA bundle for the issuer's TLS (replaces the system roots)"))
+    .addOption(new Option("--oidc-username-claim <claim>", "claim holding the user name").default("email"))
+    .addOption(new Option("--oidc-username-prefix <prefix>", "prefix of OIDC user names"))
+    .addOption(new Option("--oidc-groups-claim <claim>", "claim holding the groups").default("groups"))
+    .addOption(new Option("--oidc-groups-prefix <prefix>", "prefix of OIDC groups"))
+    .addOption(new Option("--oidc-sign-alg <algs>", "accepted signing algorithms, comma list (RS*, PS*, ES*)").default("RS256"))
+    .addOption(
+      new Option(
+        "--trust-spiffe-principal <trust domain>",
+        "authenticate a peer whose Envoy source.principal is spiffe://<trust domain>/ns/<ns>/sa/<sa> as that ServiceAccount (only behind mTLS)",
+      ),
     )
     .addOption(
       new Option(

@@ -2,9 +2,11 @@
 // here, at start-up (or at a reload), and reported as one line naming the flag or file.
 import type { X509Certificate } from "node:crypto";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { type OidcAuthenticator, oidcAuthenticator } from "../authn/oidc/index.ts";
+import { spiffeAuthenticator } from "../authn/spiffe.ts";
 import { loadTokenFile } from "../authn/token-file.ts";
 import { newTokenHasher, type TokenHasher } from "../authn/token-hash.ts";
-import type { TokenAuthenticator } from "../authn/types.ts";
+import type { Authenticator, TokenAuthenticator } from "../authn/types.ts";
 import { loadCaBundle } from "../authn/x509.ts";
 import { type AttributesBuilder, attributesBuilder } from "../core/attributes.ts";
 import { compileGlobs, type PathMatcher } from "../core/glob.ts";
@@ -43,6 +45,10 @@ export interface TlsFiles {
 
 export interface Config {
   flags: Flags;
+  /** OIDC ID tokens (--oidc-issuer); its key cache lives as long as the process. */
+  oidc?: OidcAuthenticator;
+  /** Mesh identity from Envoy's source.principal (--trust-spiffe-principal). */
+  spiffe?: Authenticator;
   /** TLS of the gRPC listener; undefined for plaintext. */
   tls?: TlsFiles;
   policy: Policy;
@@ -56,6 +62,8 @@ export function resolveConfig(flags: Flags): Config {
   const tokenHash = newTokenHasher();
   return {
     flags,
+    oidc: oidcOf(flags),
+    spiffe: flags.trustSpiffePrincipal !== undefined ? spiffeAuthenticator(flags.trustSpiffePrincipal) : undefined,
     tls: tlsFiles(flags),
     tokenHash,
     policy: resolvePolicy(flags, tokenHash),
@@ -80,6 +88,24 @@ export function resolvePolicy(flags: Flags, tokenHash: TokenHasher): Policy {
     clientCas: caFile ? named("--client-ca-file", () => loadCaBundle(caFile)) : undefined,
     staticTokens: tokenFile ? named("--token-auth-file", () => loadTokenFile(tokenFile, tokenHash)) : undefined,
   };
+}
+
+function oidcOf(flags: Flags): OidcAuthenticator | undefined {
+  if (flags.oidcIssuer === undefined) {
+    if (flags.oidcClientId !== undefined) throw new Error("--oidc-client-id: needs --oidc-issuer");
+    return undefined;
+  }
+  if (!flags.oidcClientId) throw new Error("--oidc-client-id: needed with --oidc-issuer");
+  return oidcAuthenticator({
+    issuer: flags.oidcIssuer,
+    clientId: flags.oidcClientId,
+    caFile: flags.oidcCaFile,
+    usernameClaim: flags.oidcUsernameClaim,
+    usernamePrefix: flags.oidcUsernamePrefix,
+    groupsClaim: flags.oidcGroupsClaim,
+    groupsPrefix: flags.oidcGroupsPrefix,
+    signingAlgs: flags.oidcSignAlg,
+  });
 }
 
 function tlsFiles(flags: Flags): TlsFiles | undefined {
