@@ -98,7 +98,10 @@ describe("Check against the fake Kubernetes API", () => {
 
   it("names the user and verb in a 403 body", async () => {
     const res = await client.check({ path: "/metrics", headers: bearer(OTHER_TOKEN) });
-    assert.match(res.denied_response?.body ?? "", /^Forbidden \(user=system:serviceaccount:default:other, verb=get, path=\/metrics\)\ndecision id: 1\n$/);
+    assert.match(
+      res.denied_response?.body ?? "",
+      /^Forbidden \(user=system:serviceaccount:default:other, verb=get, path=\/metrics\)\ndecision id: 1\n$/,
+    );
   });
 
   it("returns the decision id (Envoy's x-request-id) in dynamic_metadata, the deny body and the log", async () => {

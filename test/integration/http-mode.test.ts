@@ -42,7 +42,10 @@ describe("HTTP authorization mode", () => {
   it("uses the subrequest's own method with http_service", async () => {
     const res = await fetch(`${base}/authz/metrics`, { method: "DELETE", headers: { authorization: "Bearer prom" } });
     assert.equal(res.status, 403);
-    assert.equal(await res.text(), `Forbidden (user=prometheus, verb=delete, path=/metrics)\ndecision id: ${res.headers.get("x-decision-id")}\n`);
+    assert.equal(
+      await res.text(),
+      `Forbidden (user=prometheus, verb=delete, path=/metrics)\ndecision id: ${res.headers.get("x-decision-id")}\n`,
+    );
   });
 
   it("refuses a path outside the prefix with 400", async () => {

@@ -40,7 +40,9 @@ describe("profiles", () => {
   let client: EnvoyClient;
   let dir: string;
   const aliceCheck = (path: string, more: { host?: string; profile?: string } = {}) => {
-    const request = checkRequest({ path, host: more.host, headers: { authorization: "Bearer alice-token" } }) as { attributes: Record<string, unknown> };
+    const request = checkRequest({ path, host: more.host, headers: { authorization: "Bearer alice-token" } }) as {
+      attributes: Record<string, unknown>;
+    };
     if (more.profile !== undefined) request.attributes.context_extensions = { profile: more.profile };
     return client.checkRaw(request);
   };
@@ -66,7 +68,7 @@ describe("profiles", () => {
     assert.equal(deniedStatus(await aliceCheck("/api/dashboards")), 403);
   });
 
-  it("selects a profile by context_extensions[\"profile\"], with its own allowPaths and rules", async () => {
+  it('selects a profile by context_extensions["profile"], with its own allowPaths and rules', async () => {
     assert.equal((await aliceCheck("/api/dashboards", { profile: "grafana" })).status?.code, 0);
     assert.equal(deniedStatus(await aliceCheck("/metrics", { profile: "grafana" })), 404, "outside the profile's allowPaths");
   });
@@ -91,13 +93,15 @@ describe("profiles", () => {
   });
 
   it("applies a profile's ignorePaths", async () => {
-    const res = await client.checkRaw({ attributes: { context_extensions: { profile: "kube-state-metrics" }, request: { http: { method: "GET", path: "/healthz" } } } });
+    const res = await client.checkRaw({
+      attributes: { context_extensions: { profile: "kube-state-metrics" }, request: { http: { method: "GET", path: "/healthz" } } },
+    });
     assert.equal(res.status?.code, 0);
   });
 });
 
 describe("--dry-run", () => {
-  it("answers allow, but logs and counts what it would have decided with dry_run=\"true\"", async () => {
+  it('answers allow, but logs and counts what it would have decided with dry_run="true"', async () => {
     const api = await startFakeKubeApi();
     api.tokens.set("t", { user: { username: "bob" } });
     const service = await startService([`--kubeconfig=${api.kubeconfigPath}`, "--dry-run", "--allow-paths=/metrics"]);
@@ -105,7 +109,11 @@ describe("--dry-run", () => {
     try {
       const forbidden = await client.check({ path: "/metrics", headers: { authorization: "Bearer t", "x-remote-user": "admin" } });
       assert.equal(forbidden.status?.code, 0);
-      assert.deepEqual(forbidden.ok_response?.headers_to_remove, ["x-remote-user", "x-remote-groups"], "spoofed identity is still stripped");
+      assert.deepEqual(
+        forbidden.ok_response?.headers_to_remove,
+        ["x-remote-user", "x-remote-groups"],
+        "spoofed identity is still stripped",
+      );
       assert.equal((await client.check({ path: "/elsewhere" })).status?.code, 0);
       const metrics = await service.metrics();
       assert.match(metrics, /kube_rbac_extauthz_decisions_total\{decision="deny",status="403",dry_run="true"\} 1/);

@@ -43,12 +43,17 @@ describe("hot reload of the config and token files", () => {
   let dir: string;
   let service: ServiceProcess;
   let swap: (files: Record<string, string>) => Promise<void>;
-  const check = (path: string, token: string) => envoyClient(service.grpcPort).check({ path, headers: { authorization: `Bearer ${token}` } });
+  const check = (path: string, token: string) =>
+    envoyClient(service.grpcPort).check({ path, headers: { authorization: `Bearer ${token}` } });
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "kre-reload-"));
     swap = await mountedConfigMap(dir, { "config.yaml": staticRule("/metrics"), "tokens.csv": "alice-1,alice,1\n" });
-    service = await startService([`--config-file=${join(dir, "config.yaml")}`, `--token-auth-file=${join(dir, "tokens.csv")}`, "--reload-interval=200ms"]);
+    service = await startService([
+      `--config-file=${join(dir, "config.yaml")}`,
+      `--token-auth-file=${join(dir, "tokens.csv")}`,
+      "--reload-interval=200ms",
+    ]);
   });
   after(async () => {
     await service?.stop();
@@ -69,7 +74,9 @@ describe("hot reload of the config and token files", () => {
 
   it("rejects a broken new file, logs and counts it, and keeps the last good policy", async () => {
     await swap({ "config.yaml": "authorization:\n  static: [\n", "tokens.csv": "alice-3,alice,1\n" });
-    await eventually("the failed reload", async () => /config_reloads_total\{source="policy",result="failure"\} 1/.test(await service.metrics()));
+    await eventually("the failed reload", async () =>
+      /config_reloads_total\{source="policy",result="failure"\} 1/.test(await service.metrics()),
+    );
     assert.equal((await check("/other", "alice-2")).status?.code, 0, "still the last good policy");
     assert.ok(service.logs().some((l) => l.level === "error" && /--config-file .*invalid YAML/.test(String(l.error))));
   });
@@ -83,7 +90,16 @@ describe("TLS on the gRPC listener", () => {
 
   const peerCommonName = (minVersion?: "TLSv1.2", maxVersion?: "TLSv1.2") =>
     new Promise<string>((resolve, reject) => {
-      const socket = connect({ host: "127.0.0.1", port: service.grpcPort, ca: caPem, cert: envoyCert.certPem, key: envoyCert.keyPem, ALPNProtocols: ["h2"], minVersion, maxVersion });
+      const socket = connect({
+        host: "127.0.0.1",
+        port: service.grpcPort,
+        ca: caPem,
+        cert: envoyCert.certPem,
+        key: envoyCert.keyPem,
+        ALPNProtocols: ["h2"],
+        minVersion,
+        maxVersion,
+      });
       socket.once("secureConnect", () => {
         resolve(String(socket.getPeerCertificate().subject.CN));
         socket.end();
@@ -112,7 +128,10 @@ describe("TLS on the gRPC listener", () => {
   });
 
   it("answers Check over TLS to a client with a certificate from the client CA", async () => {
-    const client = envoyClient(service.grpcPort, credentials.createSsl(Buffer.from(caPem), Buffer.from(envoyCert.keyPem), Buffer.from(envoyCert.certPem)));
+    const client = envoyClient(
+      service.grpcPort,
+      credentials.createSsl(Buffer.from(caPem), Buffer.from(envoyCert.keyPem), Buffer.from(envoyCert.certPem)),
+    );
     try {
       assert.equal((await client.check({ path: "/healthz" })).status?.code, 0);
     } finally {
