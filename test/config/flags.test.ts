@@ -30,6 +30,9 @@ describe("parseFlags", () => {
       tlsMinVersion: "VersionTLS12",
       reloadInterval: 2000,
       egressTokenExpiration: 3_600_000,
+      oidcUsernameClaim: "email",
+      oidcGroupsClaim: "groups",
+      oidcSignAlg: "RS256",
     });
   });
 
@@ -103,6 +106,9 @@ describe("parseFlags", () => {
       reloadInterval: 500,
       egressServiceAccount: { namespace: "monitoring", name: "prometheus" },
       egressTokenExpiration: 900_000,
+      oidcUsernameClaim: "email",
+      oidcGroupsClaim: "groups",
+      oidcSignAlg: "RS256",
     });
   });
 
