@@ -22,7 +22,7 @@ import { runService, type ServiceProcess, startService } from "../support/servic
 import { type KubeObject, render } from "./kustomize.ts";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
-const DIRS = ["deploy/base", "deploy/examples/node-exporter"];
+const DIRS = ["deploy/base", "deploy/examples/node-exporter", "deploy/examples/egress"];
 /** The first run builds kube-apiserver and etcd from source (many minutes); later ones take seconds. */
 const SETUP_TIMEOUT = 45 * 60_000;
 const FIELD_MANAGER = "kube-rbac-extauthz-test";
@@ -41,6 +41,8 @@ const RESOURCES: Record<string, [string, boolean]> = {
   "policy/v1/PodDisruptionBudget": ["poddisruptionbudgets", true],
   "rbac.authorization.k8s.io/v1/ClusterRole": ["clusterroles", false],
   "rbac.authorization.k8s.io/v1/ClusterRoleBinding": ["clusterrolebindings", false],
+  "rbac.authorization.k8s.io/v1/Role": ["roles", true],
+  "rbac.authorization.k8s.io/v1/RoleBinding": ["rolebindings", true],
 };
 
 function collectionPath(obj: KubeObject): string {

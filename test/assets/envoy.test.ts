@@ -26,6 +26,8 @@ const TYPE = {
   extAuthz: "envoy.extensions.filters.http.ext_authz.v3.ExtAuthz",
   router: "envoy.extensions.filters.http.router.v3.Router",
   downstreamTls: "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
+  upstreamTls: "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
+  extAuthzPerRoute: "envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute",
   httpProtocolOptions: "envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
 };
 /** Envoy's canonical extension names for the types above. */
@@ -79,6 +81,9 @@ const servicePort = (name: string): number => {
 const deploymentFlag = (flag: string): string | undefined =>
   deployment.spec.template.spec.containers[0].args.find((a: string) => a.startsWith(`${flag}=`))?.slice(flag.length + 1);
 
+/** The egress instance's gRPC port, as deploy/examples/egress documents it. */
+const EGRESS_GRPC_PORT = 9000;
+
 const root = loadProtos(PROTOS);
 const files = yamlFiles(join(REPO, "envoy"));
 
@@ -98,6 +103,8 @@ describe("Envoy configs under envoy/ (official protos, strict proto3 JSON)", () 
     const name = relative(REPO, file);
     describe(name, () => {
       const config = readYaml(file);
+      // Under envoy/egress/: a client's outbound Envoy asking its own egress sidecar.
+      const egress = name.startsWith("envoy/egress/");
       const listeners: Json[] = config.static_resources?.listeners ?? [];
       const clusters: Json[] = config.static_resources?.clusters ?? [];
       const chains = listeners.flatMap((l) => l.filter_chains ?? []);
@@ -164,7 +171,13 @@ describe("Envoy configs under envoy/ (official protos, strict proto3 JSON)", () 
           const seconds = durationSeconds(timeout);
           assert.ok(seconds > 0 && seconds <= 10, `timeout ${timeout} within (0, 10s]: below Prometheus' default scrape timeout`);
           for (const route of hcm.route_config.virtual_hosts.flatMap((v: Json) => v.routes)) {
-            assert.equal(route.typed_per_filter_config, undefined, "no route turns ext_authz off");
+            // A route may name its profile or audience for the service, never turn it off.
+            for (const [name, perRoute] of Object.entries<Json>(route.typed_per_filter_config ?? {})) {
+              assert.equal(name, "envoy.filters.http.ext_authz", "only ext_authz has per-route config");
+              assert.equal(typeOf(perRoute), TYPE.extAuthzPerRoute);
+              assert.equal(perRoute.disabled, undefined, "no route turns ext_authz off");
+              assert.ok(perRoute.check_settings?.context_extensions, "a per-route config says something to the service");
+            }
             if (route.route) cluster(route.route.cluster);
           }
         }
@@ -173,12 +186,24 @@ describe("Envoy configs under envoy/ (official protos, strict proto3 JSON)", () 
       test("the service's cluster is the Service of deploy/base, on the right port and protocol", () => {
         for (const { typed_config: hcm } of hcms) {
           const authz = hcm.http_filters.find((f: Json) => typeOf(f.typed_config) === TYPE.extAuthz).typed_config;
-          if (authz.grpc_service) {
+          if (authz.grpc_service && egress) {
+            // The egress instance is a sidecar of the client: loopback, its --grpc-address.
+            const c = cluster(authz.grpc_service.envoy_grpc.cluster_name);
+            assert.ok(c.typed_extension_protocol_options?.[TYPE.httpProtocolOptions]?.explicit_http_config?.http2_protocol_options);
+            assert.deepEqual(endpointsOf(c), [{ address: "127.0.0.1", port_value: EGRESS_GRPC_PORT }]);
+          } else if (authz.grpc_service) {
             const c = cluster(authz.grpc_service.envoy_grpc.cluster_name);
             const options = c.typed_extension_protocol_options?.[TYPE.httpProtocolOptions];
             assert.ok(options?.explicit_http_config?.http2_protocol_options, "gRPC needs HTTP/2 to the service");
             assert.deepEqual(endpointsOf(c), [{ address: serviceHost, port_value: servicePort("grpc") }]);
             assert.equal(c.type, "STRICT_DNS", "a DNS name is resolved, not taken as an IP");
+            const tls = c.transport_socket?.typed_config;
+            if (tls) {
+              assert.equal(typeOf(tls), TYPE.upstreamTls);
+              assert.deepEqual(tls.common_tls_context.alpn_protocols, ["h2"], "gRPC over TLS negotiates h2");
+              assert.ok(tls.common_tls_context.validation_context?.trusted_ca, "the service's certificate is verified");
+              assert.ok(tls.common_tls_context.tls_certificates?.length, "a client certificate for --tls-client-ca-file");
+            }
           } else {
             const uri = authz.http_service.server_uri;
             const c = cluster(uri.cluster);
