@@ -6,7 +6,7 @@ import type { Authenticator, AuthnRequest } from "../../src/authn/types.ts";
 
 const sa = (namespace: string, name: string) => ({
   kind: "authenticated",
-  credential: "x509",
+  credential: "spiffe",
   user: {
     name: `system:serviceaccount:${namespace}:${name}`,
     uid: "",
