@@ -24,15 +24,27 @@ export function cachedAuthorizer(inner: Authorizer, options: DecisionCacheOption
   };
 }
 
+// Identities cached by the authenticators come back as the same object on every Check, so their
+// half of the key is built once per object.
+const userKeys = new WeakMap<UserInfo, string>();
+
 /**
  * A key that differs whenever anything the API server could decide on differs. JSON of a fixed
- * field order cannot collide the way joined strings can ("a,b" + "c" vs "a" + "b,c").
+ * field order cannot collide the way joined strings can ("a,b" + "c" vs "a" + "b,c"), and the two
+ * halves are JSON arrays, so their concatenation is unambiguous too.
  */
 export function decisionKey(user: UserInfo, a: Attributes): string {
-  const extra = Object.keys(user.extra)
-    .sort()
-    .map((k) => [k, user.extra[k]]);
-  const attrs =
-    a.kind === "resource" ? [a.verb, a.namespace, a.apiGroup, a.apiVersion, a.resource, a.subresource, a.name] : [a.verb, a.path];
-  return JSON.stringify([user.name, user.uid, user.groups, extra, a.kind, attrs]);
+  let who = userKeys.get(user);
+  if (who === undefined) {
+    const extra = Object.keys(user.extra)
+      .sort()
+      .map((k) => [k, user.extra[k]]);
+    who = JSON.stringify([user.name, user.uid, user.groups, extra]);
+    userKeys.set(user, who);
+  }
+  const what =
+    a.kind === "resource"
+      ? JSON.stringify([a.kind, a.verb, a.namespace, a.apiGroup, a.apiVersion, a.resource, a.subresource, a.name])
+      : JSON.stringify([a.kind, a.verb, a.path]);
+  return who + what;
 }

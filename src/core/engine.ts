@@ -39,7 +39,10 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export function createEngine(options: EngineOptions): Engine {
   const allowed = allowedResponses(options.identityHeaders);
-  const trace: Tracer = options.trace ?? (() => {});
+  // Called as trace?.(...): without a tracer the details are not even built.
+  const trace = options.trace;
+
+  const printable = new WeakSet<UserInfo>();
 
   async function decide(input: CheckInput): Promise<CheckResult> {
     if (input.problem !== undefined) return deny(400, `Bad Request: ${input.problem}`);
@@ -47,20 +50,20 @@ export function createEngine(options: EngineOptions): Engine {
     if (!target.ok) return deny(400, `Bad Request: ${target.reason}`);
     if (headerBytes(input.headers) > MAX_HEADER_BYTES) return deny(400, "Bad Request: request headers too large");
     const { path, query } = target;
-    trace("path", `${path}${query ? ` (query ${JSON.stringify(query)})` : ""}`);
+    trace?.("path", `${path}${query ? ` (query ${JSON.stringify(query)})` : ""}`);
 
     if (options.ignorePaths?.(path)) {
-      trace("paths", "matches the ignore paths: allowed without authentication");
+      trace?.("paths", "matches the ignore paths: allowed without authentication");
       return allowed.anonymous("path matches --ignore-paths");
     }
     if (options.allowPaths && !options.allowPaths(path)) {
-      trace("paths", "outside the allow paths");
+      trace?.("paths", "outside the allow paths");
       return deny(404, "Not Found");
     }
-    trace("paths", options.allowPaths ? "within the allow paths" : "no path restriction");
+    trace?.("paths", options.allowPaths ? "within the allow paths" : "no path restriction");
 
     const authn = await options.authenticator.authenticate(input);
-    trace("identity", describeAuthn(authn));
+    trace?.("identity", describeAuthn(authn));
     switch (authn.kind) {
       case "none":
         return deny(401, "Unauthorized");
@@ -70,19 +73,23 @@ export function createEngine(options: EngineOptions): Engine {
         return deny(503, "Service Unavailable: authentication could not be completed", undefined, authn.error.message);
     }
     const user = authn.user;
-    if (!isPrintable(user)) return deny(401, "Unauthorized", undefined, "identity holds control characters");
+    if (!printable.has(user)) {
+      if (!isPrintable(user)) return deny(401, "Unauthorized", undefined, "identity holds control characters");
+      // Cached identities come back as the same object: check each once.
+      printable.add(user);
+    }
 
     const attrs = options.attributes({ method: input.method, path, query, headers: input.headers });
     if (!attrs.ok) {
-      trace("attributes", attrs.reason);
+      trace?.("attributes", attrs.reason);
       return deny(400, `Bad Request: ${attrs.reason}`, user);
     }
-    for (const a of attrs.attributes) trace("attributes", describeAttributes(a));
+    for (const a of attrs.attributes) trace?.("attributes", describeAttributes(a));
 
     const reasons: string[] = [];
     for (const a of attrs.attributes) {
       const decision = await options.authorizer.authorize(user, a);
-      trace(
+      trace?.(
         "authorization",
         `${describeAttributes(a)}: ${decision.kind === "error" ? `error: ${decision.error.message}` : `${decision.kind} (${decision.reason || "no reason given"})`}`,
       );

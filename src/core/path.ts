@@ -7,6 +7,9 @@ export type ParsedTarget = { ok: true; path: string; query: string } | { ok: fal
 // Percent-encodings whose decoding would change how the path splits into segments.
 const FORBIDDEN_ENCODED = /%(2f|2e|5c|00)/i;
 const MALFORMED_ESCAPE = /%(?![0-9a-f]{2})/i;
+// The common case, answered without decoding: segments of unreserved characters, none starting
+// with a dot (so none is "." or ".."), no empty segment but an optional trailing slash.
+const PLAIN = /^(?:\/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*\/?$/;
 
 /**
  * Splits `target` at the first `?` and validates the path. The returned path is percent-decoded
@@ -16,6 +19,7 @@ export function parseTarget(target: string): ParsedTarget {
   const q = target.indexOf("?");
   const rawPath = q === -1 ? target : target.slice(0, q);
   const query = q === -1 ? "" : target.slice(q + 1);
+  if (rawPath !== "" && PLAIN.test(rawPath)) return { ok: true, path: rawPath, query };
   const fragment = rawPath.indexOf("#");
   if (fragment !== -1) return bad("path holds a fragment");
   if (!rawPath.startsWith("/")) return bad("path does not start with /");
