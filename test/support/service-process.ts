@@ -34,7 +34,12 @@ export async function startService(flags: string[], env: NodeJS.ProcessEnv = {})
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const serving = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start within 20s:\n${output}`)), 20_000);
+    const timer = setTimeout(() => {
+      // A service that never said it serves is not left running behind the failed test.
+      clearInterval(poll);
+      child.kill("SIGKILL");
+      reject(new Error(`service did not start within 20s:\n${output}`));
+    }, 20_000);
     const poll = setInterval(() => {
       const line = parseLines(output).find((l) => l.msg === "serving");
       if (line) {
