@@ -8,6 +8,7 @@ import type { Authenticator, TokenAuthenticator } from "./authn/types.ts";
 import { firstApplicable, tokenUnion } from "./authn/union.ts";
 import { x509Authenticator } from "./authn/x509.ts";
 import { cachedAuthorizer } from "./authz/cached.ts";
+import { type RbacStore, rbacAuthorizer } from "./authz/rbac/authorizer.ts";
 import { staticAuthorizer } from "./authz/static.ts";
 import { subjectAccessReviewAuthorizer } from "./authz/subject-access-review.ts";
 import type { Authorizer } from "./authz/types.ts";
@@ -33,6 +34,8 @@ export interface EngineDependencies {
 export interface ApiParts {
   tokenReview: TokenAuthenticator;
   subjectAccessReview: Authorizer;
+  /** The cluster's RBAC, listed and watched, when a local mode reads it from the cluster. */
+  rbacInformer?: RbacStore;
 }
 
 export function buildApiParts(config: Config, deps: EngineDependencies): ApiParts {
@@ -95,7 +98,12 @@ export function buildEngine(config: Config, policy: Policy, api: ApiParts, logge
     }
     const authorizers: NamedAuthorizer[] = [];
     if (authorization.static.length > 0) authorizers.push({ name: "static", authorizer: staticAuthorizer(authorization.static) });
-    authorizers.push({ name: "SubjectAccessReview", authorizer: api.subjectAccessReview });
+    // --authorization-mode: which of local RBAC and the SubjectAccessReview decide what static
+    // rules leave open, in that order (a local "no opinion" lets the API's other authorizers,
+    // such as webhooks, still allow).
+    const rbac = policy.rbacManifests ?? api.rbacInformer;
+    if (flags.authorizationMode !== "sar" && rbac) authorizers.push({ name: "RBAC", authorizer: rbacAuthorizer(rbac) });
+    if (flags.authorizationMode !== "local") authorizers.push({ name: "SubjectAccessReview", authorizer: api.subjectAccessReview });
     return createEngine({
       ignorePaths: profile.ignorePaths,
       allowPaths: profile.allowPaths,

@@ -4,6 +4,7 @@ import { type Command, CommanderError } from "commander";
 import { checkCommand, runCheck } from "./adapters/cli/check.ts";
 import { parseFlags } from "./config/flags.ts";
 import { resolveConfig } from "./config/index.ts";
+import { exampleFlags, printExample } from "./example.ts";
 import { createLogger } from "./observability/logger.ts";
 import { startService } from "./service.ts";
 
@@ -34,9 +35,14 @@ if (process.argv[2] === "check") {
   process.exit(code);
 }
 
+// No flags at all, and not in a cluster: the embedded example (static tokens and RBAC manifests
+// from examples/), so a new user sees an allow and a deny without any cluster.
+const example = process.argv.length === 2 && !process.env.KUBERNETES_SERVICE_HOST;
+const argv = example ? exampleFlags() : process.argv.slice(2);
+
 let config: ReturnType<typeof resolveConfig>;
 try {
-  config = resolveConfig(parseFlags(process.argv.slice(2), quiet));
+  config = resolveConfig(parseFlags(argv, quiet));
 } catch (e) {
   failOn(e);
 }
@@ -46,6 +52,7 @@ process.on("uncaughtException", (error) => logger.error({ err: error }, "uncaugh
 process.on("unhandledRejection", (error) => logger.error({ err: error }, "unhandled rejection; still serving"));
 
 const service = await startService(config, logger).catch((e: Error) => fail(`cannot start: ${e.message}`));
+if (example) printExample(service.grpcPort);
 
 let stopping = false;
 for (const signal of ["SIGTERM", "SIGINT"] as const) {

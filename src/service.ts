@@ -5,12 +5,14 @@ import { startGrpcServer } from "./adapters/grpc/server.ts";
 import { grpcCredentials } from "./adapters/grpc/tls.ts";
 import { startHttpServer } from "./adapters/http/server.ts";
 import { type ApiParts, buildApiParts, buildEngine } from "./app.ts";
+import type { RbacStore } from "./authz/rbac/authorizer.ts";
 import { type Config, resolvePolicy } from "./config/index.ts";
 import { type FileWatch, watchFiles } from "./config/watch.ts";
 import { dryRunEngine } from "./core/dry-run.ts";
 import type { Engine } from "./core/engine.ts";
 import { egressEngine } from "./egress/engine.ts";
 import { createKubeClient, unconfiguredKubeClient } from "./kube/client.ts";
+import { type RbacInformerStore, rbacInformerStore } from "./kube/rbac-informer.ts";
 import { startMetricsServer } from "./observability/http-server.ts";
 import type { Logger } from "./observability/logger.ts";
 import { createMetrics, type Metrics } from "./observability/metrics.ts";
@@ -39,7 +41,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       "no Kubernetes API configured (--kubeconfig, or in-cluster): TokenReview and SubjectAccessReview will fail closed with 503",
     );
   }
-  const api = buildApiParts(config, { kube, metrics, logger });
+  const rbacInformer = clusterRbac(config, logger);
+  const api = { ...buildApiParts(config, { kube, metrics, logger }), rbacInformer };
   // Fetching the issuer's keys early only saves the first OIDC request a wait; a failure here is
   // not fatal (those requests fail closed until the issuer answers).
   config.oidc?.warmUp().catch((e: Error) => logger.warn({ error: e.message }, "OIDC issuer not reachable yet"));
@@ -70,8 +73,16 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const metricsListener = await startMetricsServer(flags.metricsAddress, metrics.registry);
   const grpc = await startGrpcServer(flags.grpcAddress, grpcTls.credentials, engine);
   const http = flags.httpAddress ? await startHttpServer(flags.httpAddress, flags.httpPathPrefix, engine) : undefined;
-  grpc.setServing(true);
-  metricsListener.setReady(true);
+  let draining = false;
+  const readiness = (): { ready: boolean; detail: string } => {
+    if (draining) return { ready: false, detail: "draining" };
+    return rbacReadiness(rbacInformer ?? config.policy.rbacManifests, rbacInformer !== undefined);
+  };
+  metricsListener.setReadiness(readiness);
+  // gRPC health follows readiness: SERVING once the service can decide.
+  const health = setInterval(() => grpc.setServing(readiness().ready), 500);
+  health.unref();
+  grpc.setServing(readiness().ready);
   logger.info({ grpcPort: grpc.port, metricsPort: metricsListener.port, httpPort: http?.port, tls: config.tls !== undefined }, "serving");
 
   return {
@@ -80,11 +91,40 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     httpPort: http?.port,
     async stop(graceMs = 10_000) {
       for (const w of watches) w.stop();
-      metricsListener.setReady(false);
+      clearInterval(health);
+      draining = true;
+      rbacInformer?.stop();
       await Promise.all([grpc.shutdown(graceMs), http?.close()]);
       await metricsListener.close();
       await Promise.all([kube.close(), config.oidc?.close()]);
     },
+  };
+}
+
+/** A local authorization mode without --rbac-manifests reads the cluster's RBAC: list and watch. */
+function clusterRbac(config: Config, logger: Logger): RbacInformerStore | undefined {
+  const { flags } = config;
+  if (flags.authorizationMode === "sar" || flags.rbacManifests) return undefined;
+  if (!config.kubeConfig)
+    throw new Error(`--authorization-mode ${flags.authorizationMode}: needs --rbac-manifests or a Kubernetes API to read RBAC from`);
+  const store = rbacInformerStore(config.kubeConfig, {
+    observe: (event) =>
+      event.type === "retrying" || event.type === "invalidObject"
+        ? logger.warn(event, "RBAC informer")
+        : logger.info(event, "RBAC informer"),
+  });
+  store.start().catch((e: Error) => logger.warn({ error: e.message }, "RBAC informer stopped before its first sync"));
+  return store;
+}
+
+/** Ready when there is no local RBAC to wait for, or once its first complete state is in. */
+function rbacReadiness(store: RbacStore | undefined, fromCluster: boolean): { ready: boolean; detail: string } {
+  if (!store) return { ready: true, detail: "deciding" };
+  if (!store.ready || !store.syncedAt) return { ready: false, detail: "RBAC not synced yet" };
+  const age = Math.round((Date.now() - store.syncedAt.getTime()) / 1000);
+  return {
+    ready: true,
+    detail: fromCluster ? `RBAC synced ${age}s ago (${store.syncedAt.toISOString()})` : `RBAC manifests read ${age}s ago`,
   };
 }
 
@@ -96,7 +136,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
 function reloadablePolicy(config: Config, api: ApiParts, metrics: Metrics, logger: Logger): { engine: Engine; watch: FileWatch } {
   const { flags } = config;
   let current = buildEngine(config, config.policy, api, logger);
-  const files = [flags.configFile, flags.tokenAuthFile, flags.clientCaFile].filter((f): f is string => f !== undefined);
+  const files = [flags.configFile, flags.tokenAuthFile, flags.clientCaFile, flags.rbacManifests].filter(
+    (f): f is string => f !== undefined,
+  );
   const watch = watchFiles(files, flags.reloadInterval, () =>
     reload(metrics, logger, "policy", () => {
       current = buildEngine(config, resolvePolicy(flags, config.tokenHash), api, logger);

@@ -42,7 +42,13 @@ export interface Flags {
   oidcGroupsPrefix?: string;
   oidcSignAlg: string;
   trustSpiffePrincipal?: string;
+  authorizationMode: AuthorizationMode;
+  rbacManifests?: string;
 }
+
+/** Who decides what static rules leave open: the API server, local RBAC, or local RBAC first. */
+export const AUTHORIZATION_MODES = ["sar", "local", "local-then-sar"] as const;
+export type AuthorizationMode = (typeof AUTHORIZATION_MODES)[number];
 
 /** Go's names for TLS versions, which kube-rbac-proxy's --tls-min-version takes. */
 export const TLS_VERSIONS = { VersionTLS12: "TLSv1.2", VersionTLS13: "TLSv1.3" } as const;
@@ -172,6 +178,17 @@ export function flagsCommand(): Command {
         .argParser(duration),
     )
     .addOption(new Option("--log-level <level>", "log level").default("info").choices(LOG_LEVELS))
+    .addOption(
+      new Option(
+        "--authorization-mode <mode>",
+        "sar: a SubjectAccessReview; local: RBAC evaluated here; local-then-sar: here, then the API when RBAC alone does not allow",
+      )
+        .default("sar")
+        .choices(AUTHORIZATION_MODES),
+    )
+    .addOption(
+      new Option("--rbac-manifests <path>", "with a local mode: RBAC YAML (file or folder) instead of the cluster's Roles and bindings"),
+    )
     .addOption(
       new Option("--dry-run [bool]", "decide, log and count every Check, but answer allow").default(false).preset(true).argParser(bool),
     )

@@ -8,6 +8,8 @@ import { loadTokenFile } from "../authn/token-file.ts";
 import { newTokenHasher, type TokenHasher } from "../authn/token-hash.ts";
 import type { Authenticator, TokenAuthenticator } from "../authn/types.ts";
 import { loadCaBundle } from "../authn/x509.ts";
+import type { RbacStore } from "../authz/rbac/authorizer.ts";
+import { manifestStore } from "../authz/rbac/manifest-store.ts";
 import { type AttributesBuilder, attributesBuilder } from "../core/attributes.ts";
 import { compileGlobs, type PathMatcher } from "../core/glob.ts";
 import { loadKubeConfig } from "../kube/client.ts";
@@ -33,6 +35,8 @@ export interface Policy {
   profiles: ProfilePolicy[];
   clientCas?: X509Certificate[];
   staticTokens?: TokenAuthenticator;
+  /** RBAC from --rbac-manifests, read with the other policy files. */
+  rbacManifests?: RbacStore;
 }
 
 export interface TlsFiles {
@@ -76,6 +80,9 @@ export function resolvePolicy(flags: Flags, tokenHash: TokenHasher): Policy {
   const file = flags.configFile ? loadConfigFile(flags.configFile) : emptyConfigFile;
   const tokenFile = flags.tokenAuthFile;
   const caFile = flags.clientCaFile;
+  const rbacFile = flags.rbacManifests;
+  if (rbacFile && flags.authorizationMode === "sar")
+    throw new Error("--rbac-manifests: needs --authorization-mode local or local-then-sar");
   return {
     defaultProfile: profile("default", file.authorization, flags.allowPaths, flags.ignorePaths, "--allow-paths", "--ignore-paths"),
     profiles: file.profiles.map((p) => {
@@ -87,6 +94,7 @@ export function resolvePolicy(flags: Flags, tokenHash: TokenHasher): Policy {
     }),
     clientCas: caFile ? named("--client-ca-file", () => loadCaBundle(caFile)) : undefined,
     staticTokens: tokenFile ? named("--token-auth-file", () => loadTokenFile(tokenFile, tokenHash)) : undefined,
+    rbacManifests: rbacFile ? named("--rbac-manifests", () => manifestStore(rbacFile)) : undefined,
   };
 }
 

@@ -4,14 +4,18 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 
+/** Whether the service can decide now, and a line for /readyz (e.g. how old its RBAC state is). */
+export type Readiness = () => { ready: boolean; detail: string };
+
 export interface MetricsListener {
   port: number;
-  setReady(ready: boolean): void;
+  /** Until this is called, /readyz answers 503. */
+  setReadiness(readiness: Readiness): void;
   close(): Promise<void>;
 }
 
 export async function startMetricsServer(address: string, registry: Registry): Promise<MetricsListener> {
-  let ready = false;
+  let readiness: Readiness = () => ({ ready: false, detail: "starting" });
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "").split("?")[0];
     if (req.method !== "GET" && req.method !== "HEAD") {
@@ -26,7 +30,8 @@ export async function startMetricsServer(address: string, registry: Registry): P
     } else if (path === "/healthz") {
       res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
     } else if (path === "/readyz") {
-      res.writeHead(ready ? 200 : 503, { "content-type": "text/plain" }).end(ready ? "ok\n" : "not ready\n");
+      const { ready, detail } = readiness();
+      res.writeHead(ready ? 200 : 503, { "content-type": "text/plain" }).end(`${ready ? "ok" : "not ready"}: ${detail}\n`);
     } else {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
     }
@@ -38,8 +43,8 @@ export async function startMetricsServer(address: string, registry: Registry): P
   });
   return {
     port: (server.address() as AddressInfo).port,
-    setReady: (value) => {
-      ready = value;
+    setReadiness: (value) => {
+      readiness = value;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -33,6 +33,7 @@ describe("parseFlags", () => {
       oidcUsernameClaim: "email",
       oidcGroupsClaim: "groups",
       oidcSignAlg: "RS256",
+      authorizationMode: "sar",
     });
   });
 
@@ -75,6 +76,8 @@ describe("parseFlags", () => {
       "--reload-interval=500ms",
       "--egress-service-account=monitoring/prometheus",
       "--egress-token-expiration=15m",
+      "--authorization-mode=local-then-sar",
+      "--rbac-manifests=/rbac",
     );
     assert.deepEqual(flags, {
       grpcAddress: "127.0.0.1:0",
@@ -109,6 +112,8 @@ describe("parseFlags", () => {
       oidcUsernameClaim: "email",
       oidcGroupsClaim: "groups",
       oidcSignAlg: "RS256",
+      authorizationMode: "local-then-sar",
+      rbacManifests: "/rbac",
     });
   });
 

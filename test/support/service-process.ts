@@ -20,8 +20,17 @@ export interface ServiceProcess {
   stop(): Promise<number | null>;
 }
 
-export async function startService(flags: string[], env: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [MAIN, "--grpc-address=127.0.0.1:0", "--metrics-address=127.0.0.1:0", ...flags], {
+/**
+ * `flags` come after loopback listeners on free ports, unless `noDefaultFlags` (to run exactly what
+ * a user types, e.g. no flags at all).
+ */
+export async function startService(
+  flags: string[],
+  env: NodeJS.ProcessEnv = {},
+  options: { noDefaultFlags?: boolean } = {},
+): Promise<ServiceProcess> {
+  const defaults = options.noDefaultFlags ? [] : ["--grpc-address=127.0.0.1:0", "--metrics-address=127.0.0.1:0"];
+  const child = spawn(process.execPath, [MAIN, ...defaults, ...flags], {
     env: { PATH: process.env.PATH, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
