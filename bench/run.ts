@@ -9,6 +9,7 @@ import { Pool } from "undici";
 import { checkRequest } from "../test/support/envoy-client.ts";
 import { type FakeKubeApi, startFakeKubeApi } from "../test/support/fake-kube-api.ts";
 import { type ServiceProcess, startService } from "../test/support/service-process.ts";
+import { type EvaluatorFigures, measureRbacEvaluator } from "./rbac-evaluator.ts";
 import { ensureGhz, GHZ_VERSION, type LoadResult, runGhz } from "./tools.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -41,24 +42,23 @@ async function main() {
     await runGhz(ghz, dir, { ...hot, port: baseline.port, durationS: 2 });
     const rounds: Array<[LoadResult, LoadResult]> = [];
     for (let i = 0; i < 2; i++) {
-      rounds.push([await runGhz(ghz, dir, { ...hot, port: baseline.port }), await runGhz(ghz, dir, { ...hot, port: service.grpcPort })]);
+      rounds.push([
+        await runGhz(ghz, dir, { ...hot, port: baseline.port, serverPid: baseline.pid }),
+        await runGhz(ghz, dir, { ...hot, port: service.grpcPort, serverPid: service.child.pid }),
+      ]);
     }
     const best = (k: 0 | 1) => rounds.map((r) => r[k]).sort((a, b) => b.rps - a.rps)[0];
     results.hot = { baseline: best(0), service: best(1), ratio: best(1).rps / best(0).rps };
     log("hot", results.hot);
 
-    // 2. fixed rates on the hot path: latency only.
-    for (const rps of [1000, 5000]) {
-      results[rps === 1000 ? "fixed1000" : "fixed5000"] = await runGhz(ghz, dir, {
-        requests: hotTokens.map(scrape),
-        concurrency: 32,
-        connections: 2,
-        durationS: SECONDS,
-        rps,
-        port: service.grpcPort,
-      });
-      log(`fixed ${rps}/s`, results[rps === 1000 ? "fixed1000" : "fixed5000"]);
-    }
+    // 2. fixed rates on the hot path: latency only, next to the baseline at the same rate.
+    const fixed = (rps: number, port: number, serverPid?: number) =>
+      runGhz(ghz, dir, { requests: hotTokens.map(scrape), concurrency: 32, connections: 2, durationS: SECONDS, rps, port, serverPid });
+    results.fixed1000 = await fixed(1000, service.grpcPort, service.child.pid);
+    results.fixed1000Baseline = await fixed(1000, baseline.port, baseline.pid);
+    results.fixed5000 = await fixed(5000, service.grpcPort, service.child.pid);
+    results.fixed5000Baseline = await fixed(5000, baseline.port, baseline.pid);
+    log("fixed", { s1000: results.fixed1000, s5000: results.fixed5000 });
 
     // 3. cold: every Check a new token, the API answering after 2 ms.
     api.delayMs = 2;
@@ -103,6 +103,12 @@ async function main() {
     await service.stop();
     baseline.stop();
   }
+
+  // 6. local RBAC: the evaluator alone, and cold Checks with no API call at all (static tokens
+  // and RBAC manifests, every Check a new identity).
+  results.localEvaluator = measureRbacEvaluator();
+  results.localCold = await localCold(ghz, dir);
+  log("local", { evaluator: results.localEvaluator, cold: results.localCold });
 
   // 5. memory: RSS and heap per cached identity, and after the caches expire.
   api.delayMs = 0;
@@ -198,22 +204,69 @@ async function memory(ghz: string, dir: string, api: FakeKubeApi, user: { userna
   }
 }
 
+async function localCold(ghz: string, dir: string): Promise<{ service: LoadResult; apiCalls: number }> {
+  const n = QUICK ? 2000 : 10_000;
+  const tokens = Array.from({ length: n }, (_, i) => `local-${i}-${"z".repeat(900)}`);
+  writeFileSync(join(dir, "tokens.csv"), tokens.map((t, i) => `${t},scraper-${i},${i},"scrapers"`).join("\n"));
+  writeFileSync(
+    join(dir, "rbac.yaml"),
+    `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: metrics-reader}
+rules: [{nonResourceURLs: ["/metrics"], verbs: ["get"]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: scrapers}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: metrics-reader}
+subjects: [{kind: Group, name: scrapers, apiGroup: rbac.authorization.k8s.io}]
+`,
+  );
+  const service = await startService([
+    "--authorization-mode=local",
+    `--rbac-manifests=${join(dir, "rbac.yaml")}`,
+    `--token-auth-file=${join(dir, "tokens.csv")}`,
+  ]);
+  try {
+    const result = await runGhz(ghz, dir, {
+      requests: tokens.map(scrape),
+      concurrency: 64,
+      connections: 2,
+      total: n,
+      port: service.grpcPort,
+      serverPid: service.child.pid,
+    });
+    const metrics = await service.metrics();
+    const apiCalls = [...metrics.matchAll(/^kube_rbac_extauthz_kube_api_requests_total\{[^}]*\} (\d+)/gm)].reduce(
+      (sum, m) => sum + Number(m[1]),
+      0,
+    );
+    return { service: result, apiCalls };
+  } finally {
+    await service.stop();
+  }
+}
+
 async function processMemory(service: ServiceProcess): Promise<{ rss: number; heapUsed: number }> {
   const text = await service.metrics();
   const metric = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, "m").exec(text)?.[1]);
   return { rss: metric("process_resident_memory_bytes"), heapUsed: metric("nodejs_heap_size_used_bytes") };
 }
 
-async function startNoop(): Promise<{ port: number; stop(): void }> {
+async function startNoop(): Promise<{ port: number; pid: number; stop(): void }> {
   const child = spawn(process.execPath, [join(ROOT, "bench/noop-server.ts")], { stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<number>((resolve) => child.stdout.once("data", (d: Buffer) => resolve(Number(d.toString().trim()))));
-  return { port, stop: () => child.kill("SIGTERM") };
+  return { port, pid: child.pid as number, stop: () => child.kill("SIGTERM") };
 }
 
 interface Results {
   hot: { baseline: LoadResult; service: LoadResult; ratio: number };
   fixed1000: LoadResult;
+  fixed1000Baseline: LoadResult;
   fixed5000: LoadResult;
+  fixed5000Baseline: LoadResult;
+  localEvaluator: EvaluatorFigures;
+  localCold: { service: LoadResult; apiCalls: number };
   cold: {
     service: LoadResult;
     apiAloneChecksPerSecond: number;
@@ -230,6 +283,7 @@ function markdown(meta: Record<string, unknown>, r: Results): string {
   const row = (name: string, l: LoadResult) =>
     `| ${name} | ${Math.round(l.rps)} | ${ms(l.p50)} | ${ms(l.p90)} | ${ms(l.p99)} | ${ms(l.p999)} | ${l.errors} |`;
   const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+  const us = (x: number | undefined) => (x === undefined ? "?" : x.toFixed(0));
   return [
     `Machine: ${meta.cpu}, ${meta.memoryGiB} GiB; Node ${meta.node}; commit ${meta.commit}; ghz ${meta.ghz}; ${meta.date}${meta.quick ? " (quick run)" : ""}`,
     "",
@@ -238,10 +292,14 @@ function markdown(meta: Record<string, unknown>, r: Results): string {
     row("no-op grpc-js baseline (hot load)", r.hot.baseline),
     row("hot: 4 tokens, cached", r.hot.service),
     row("fixed 1,000/s, hot", r.fixed1000),
+    row("fixed 1,000/s, no-op baseline", r.fixed1000Baseline),
     row("fixed 5,000/s, hot", r.fixed5000),
+    row("fixed 5,000/s, no-op baseline", r.fixed5000Baseline),
     row("cold: new token per Check, API 2 ms", r.cold.service),
+    row("cold, local RBAC + static tokens", r.localCold.service),
     "",
-    `- hot throughput / baseline: **${r.hot.ratio.toFixed(2)}**`,
+    `- hot throughput / baseline: **${r.hot.ratio.toFixed(2)}**; server CPU per Check: ${us(r.hot.service.serverCpuUs)} µs against ${us(r.hot.baseline.serverCpuUs)} µs for the no-op baseline`,
+    `- local RBAC: ${r.localEvaluator.bindings} bindings indexed in ${r.localEvaluator.buildMs.toFixed(0)} ms; ${r.localEvaluator.perDecisionUs.toFixed(2)} µs per decision (allowed ${r.localEvaluator.allowedUs.toFixed(2)}, not allowed ${r.localEvaluator.notAllowedUs.toFixed(2)}); cold local Checks made ${r.localCold.apiCalls} Kubernetes API calls`,
     `- cold: ${r.cold.tokenReviewsPerCheck.toFixed(3)} TokenReview and ${r.cold.subjectAccessReviewsPerCheck.toFixed(3)} SubjectAccessReview per Check; ${Math.round(r.cold.service.rps)} Checks/s against ${Math.round(r.cold.apiAloneChecksPerSecond)}/s for the fake API alone: **${r.cold.ratioToApiAlone.toFixed(2)}**`,
     `- stampede: ${r.stampede.checks} concurrent Checks of one new token -> ${r.stampede.tokenReviews} TokenReview + ${r.stampede.subjectAccessReviews} SubjectAccessReview, ${r.stampede.errors} errors`,
     `- memory: ${r.memory.identities} cached identities: RSS ${mib(r.memory.idle.rss)} -> ${mib(r.memory.full.rss)} MiB (**${Math.round(r.memory.rssBytesPerIdentity)} B/identity**; heap ${Math.round(r.memory.heapBytesPerIdentity)} B/identity); after expiry RSS ${mib(r.memory.expired.rss)} MiB, heap ${mib(r.memory.idle.heapUsed)} -> ${mib(r.memory.full.heapUsed)} -> ${mib(r.memory.expired.heapUsed)} MiB`,

@@ -1,7 +1,7 @@
 // Load generator for the benchmark: ghz, built from the Go module proxy at a pinned version and
 // cached outside the repository.
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,12 +32,16 @@ export interface GhzOptions {
   durationS?: number;
   rps?: number;
   connections?: number;
+  /** The server's process: its CPU time per Check is reported (user + system, from /proc). */
+  serverPid?: number;
 }
 
 export interface LoadResult {
   count: number;
   rps: number;
   errors: number;
+  /** CPU time the server spent per Check, in µs (when serverPid was given). */
+  serverCpuUs?: number;
   /** Latency percentiles in ms. */
   p50: number;
   p90: number;
@@ -71,13 +75,22 @@ export async function runGhz(ghz: string, dir: string, o: GhzOptions): Promise<L
   if (o.durationS !== undefined) args.push("--duration", `${o.durationS}s`, "--total", "0");
   if (o.rps !== undefined) args.push("--rps", String(o.rps));
   args.push(`127.0.0.1:${o.port}`);
+  const cpuBefore = o.serverPid === undefined ? 0 : cpuSeconds(o.serverPid);
   const out = await new Promise<string>((resolve, reject) => {
     const child = spawn(ghz, args, { stdio: ["ignore", "pipe", "inherit"] });
     const chunks: Buffer[] = [];
     child.stdout.on("data", (c: Buffer) => chunks.push(c));
     child.once("exit", (code) => (code === 0 ? resolve(Buffer.concat(chunks).toString()) : reject(new Error(`ghz exited ${code}`))));
   });
-  return summarise(JSON.parse(out));
+  const result = summarise(JSON.parse(out));
+  if (o.serverPid !== undefined) result.serverCpuUs = ((cpuSeconds(o.serverPid) - cpuBefore) / result.count) * 1e6;
+  return result;
+}
+
+/** User + system CPU seconds of a process so far (Linux /proc; clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 interface GhzReport {

@@ -1,15 +1,17 @@
-import { createHmac, createSecretKey, randomBytes } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 
 /** Maps a token to a key that identifies it without revealing it. */
 export type TokenHasher = (token: string) => string;
 
 /**
- * An HMAC-SHA256 under a key drawn at start-up, as k8s.io/apiserver's token cache does: a plain
- * hash of a low-entropy static token could be brute-forced from a memory dump, an HMAC with a key
- * that dies with the process cannot. The key is imported once: handing createHmac a raw buffer
- * re-imports it on every call, six times slower on the hot path.
+ * SHA-256 of a secret drawn at start-up followed by the token. Like k8s.io/apiserver's HMAC, the
+ * secret makes a key useless for brute-forcing a low-entropy static token out of a memory dump,
+ * and SHA-256's collision resistance keeps two tokens from sharing a key. (Length extension lets
+ * one compute the key of `token + padding + more` without the secret, but that only names an entry
+ * nobody authenticated with.) One native call per Check instead of an Hmac object: measured on the
+ * hot path, createHmac with an imported key cost about twice as much.
  */
-export function newTokenHasher(key: Buffer = randomBytes(32)): TokenHasher {
-  const secret = createSecretKey(key);
-  return (token) => createHmac("sha256", secret).update(token).digest("base64url");
+export function newTokenHasher(secret: Buffer = randomBytes(32)): TokenHasher {
+  const prefix = secret.toString("base64url");
+  return (token) => hash("sha256", prefix + token, "base64url");
 }

@@ -40,11 +40,22 @@ export function createMetrics(options: { dryRun?: boolean } = {}): Metrics {
     labelNames: ["api", "code"] as const,
     registers: [registry],
   });
-  const cache = new Counter({
+  // Cache look-ups happen several times per Check: they are counted in plain numbers and handed
+  // to prom-client only when /metrics is read.
+  const cacheCounts = new Map<string, { hit: number; miss: number; reportedHit: number; reportedMiss: number }>();
+  new Counter({
     name: "kube_rbac_extauthz_cache_requests_total",
     help: "Cache look-ups, by cache and result (hit includes joining a look-up in flight).",
     labelNames: ["cache", "result"] as const,
     registers: [registry],
+    collect() {
+      for (const [name, c] of cacheCounts) {
+        this.labels(name, "hit").inc(c.hit - c.reportedHit);
+        this.labels(name, "miss").inc(c.miss - c.reportedMiss);
+        c.reportedHit = c.hit;
+        c.reportedMiss = c.miss;
+      }
+    },
   });
   // Children bound once: the hot path does no label look-up.
   const byStatus = new Map<number, Counter.Internal>();
@@ -67,9 +78,16 @@ export function createMetrics(options: { dryRun?: boolean } = {}): Metrics {
     recordKubeApi: (api, code) => kubeApi.labels(api, code).inc(),
     recordReload: (source, result) => reloads.labels(source, result).inc(),
     cacheObserver(name) {
-      const hits = cache.labels(name, "hit");
-      const misses = cache.labels(name, "miss");
-      return { hit: () => hits.inc(), miss: () => misses.inc() };
+      const counts = { hit: 0, miss: 0, reportedHit: 0, reportedMiss: 0 };
+      cacheCounts.set(name, counts);
+      return {
+        hit: () => {
+          counts.hit++;
+        },
+        miss: () => {
+          counts.miss++;
+        },
+      };
     },
   };
 }
