@@ -1,5 +1,6 @@
 // Caches decisions per (user, uid, groups, extra, attributes): allows and denies for their own
 // TTLs, errors never (an outage must not be remembered after it ends).
+import { hash } from "node:crypto";
 import { type CacheObserver, type Clock, CoalescingCache } from "../cache/coalescing-cache.ts";
 import type { Attributes, UserInfo } from "../core/types.ts";
 import type { Authorizer, Decision } from "./types.ts";
@@ -30,8 +31,9 @@ const userKeys = new WeakMap<UserInfo, string>();
 
 /**
  * A key that differs whenever anything the API server could decide on differs. JSON of a fixed
- * field order cannot collide the way joined strings can ("a,b" + "c" vs "a" + "b,c"), and the two
- * halves are JSON arrays, so their concatenation is unambiguous too.
+ * field order cannot collide the way joined strings can ("a,b" + "c" vs "a" + "b,c"); the identity
+ * half is a fixed-length hash of that JSON, so the concatenation with the attributes' JSON is
+ * unambiguous too.
  */
 export function decisionKey(user: UserInfo, a: Attributes): string {
   let who = userKeys.get(user);
@@ -39,7 +41,8 @@ export function decisionKey(user: UserInfo, a: Attributes): string {
     const extra = Object.keys(user.extra)
       .sort()
       .map((k) => [k, user.extra[k]]);
-    who = JSON.stringify([user.name, user.uid, user.groups, extra]);
+    // Hashed: a SHA-256 of the identity is a fifth of its JSON, and this half is kept per identity.
+    who = hash("sha256", JSON.stringify([user.name, user.uid, user.groups, extra]), "base64url");
     userKeys.set(user, who);
   }
   const what =

@@ -103,7 +103,9 @@ export async function createKubeClient(kc: KubeConfig, options: KubeClientOption
         authenticated: status.authenticated === true,
         audiences: status.audiences,
         error: status.error,
-        user: user?.username ? { name: user.username, uid: user.uid ?? "", groups: user.groups ?? [], extra: user.extra ?? {} } : undefined,
+        user: user?.username
+          ? { name: user.username, uid: user.uid ?? "", groups: (user.groups ?? []).map(intern), extra: user.extra ?? {} }
+          : undefined,
       };
     },
     async subjectAccessReview(user, attributes): Promise<SubjectAccessReviewStatus> {
@@ -135,6 +137,16 @@ export async function createKubeClient(kc: KubeConfig, options: KubeClientOption
     },
     close: () => pool.close(),
   };
+}
+
+// Every TokenReview answer repeats the same few group names; keeping one copy of each keeps the
+// token cache small (bounded, so that no answer can grow it without end).
+const interned = new Map<string, string>();
+function intern(value: string): string {
+  const known = interned.get(value);
+  if (known !== undefined) return known;
+  if (interned.size < 10_000) interned.set(value, value);
+  return value;
 }
 
 export function sarSpec(user: UserInfo, a: Attributes): V1SubjectAccessReviewSpec {
