@@ -158,8 +158,11 @@ describe("deploy/ on its own (no cluster needed)", () => {
     assert.deepEqual(service.spec.selector, deployment.spec.selector.matchLabels);
     assert.deepEqual(deployment.spec.template.metadata.labels, deployment.spec.selector.matchLabels);
     assert.equal(container.readinessProbe.grpc.port, ports.get("grpc"), "readiness asks grpc.health.v1 on the gRPC port");
-    assert.equal(container.livenessProbe.httpGet.path, "/healthz");
-    assert.ok(ports.has(container.livenessProbe.httpGet.port), "liveness probes a named container port");
+    assert.deepEqual(
+      container.livenessProbe.grpc,
+      { port: ports.get("grpc"), service: "liveness" },
+      "liveness asks the always-SERVING health service",
+    );
   });
 
   test("the termination grace period covers the preStop sleep and the service's 10 s drain", () => {

@@ -130,6 +130,10 @@ describe("gRPC health, reflection and SIGTERM", () => {
         health.Check({ service: "" }, (e: Error | null, r: { status: string }) => (e ? reject(e) : resolve(r))),
       );
       assert.equal(status.status, "SERVING");
+      const liveness = await new Promise<{ status: string }>((resolve, reject) =>
+        health.Check({ service: "liveness" }, (e: Error | null, r: { status: string }) => (e ? reject(e) : resolve(r))),
+      );
+      assert.equal(liveness.status, "SERVING", "the liveness probe's service");
       health.close();
       const reflectionProto = fileURLToPath(import.meta.resolve("@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto"));
       // biome-ignore lint/suspicious/noExplicitAny: dynamic client

@@ -20,7 +20,9 @@ export interface GrpcListener {
 export async function startGrpcServer(address: string, credentials: ServerCredentials, engine: Engine): Promise<GrpcListener> {
   const protos = loadExtAuthzProtos();
   const server = new Server();
-  const health = new HealthImplementation({ "": "NOT_SERVING", "envoy.service.auth.v3.Authorization": "NOT_SERVING" });
+  // "" and the Authorization service follow readiness; "liveness" only says the server answers
+  // (Kubernetes' gRPC liveness probe asks for it, so not being ready never restarts the Pod).
+  const health = new HealthImplementation({ "": "NOT_SERVING", "envoy.service.auth.v3.Authorization": "NOT_SERVING", liveness: "SERVING" });
   health.addToServer(server);
   new ReflectionService(protos.packageDefinition).addToServer(server);
 
