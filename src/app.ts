@@ -8,7 +8,7 @@ import type { Authenticator, TokenAuthenticator } from "./authn/types.ts";
 import { firstApplicable, tokenUnion } from "./authn/union.ts";
 import { x509Authenticator } from "./authn/x509.ts";
 import { cachedAuthorizer } from "./authz/cached.ts";
-import { type RbacStore, rbacAuthorizer } from "./authz/rbac/authorizer.ts";
+import { rbacAuthorizer } from "./authz/rbac/authorizer.ts";
 import { staticAuthorizer } from "./authz/static.ts";
 import { subjectAccessReviewAuthorizer } from "./authz/subject-access-review.ts";
 import type { Authorizer } from "./authz/types.ts";
@@ -19,6 +19,7 @@ import { createEngine, type Engine, type Tracer } from "./core/engine.ts";
 import { profileRouter } from "./core/profiles.ts";
 import type { IdentityHeaders } from "./core/response.ts";
 import type { UserInfo } from "./core/types.ts";
+import { type RbacInformerStore, rbacInformerStore } from "./kube/rbac-informer.ts";
 import type { KubeClient } from "./kube/types.ts";
 import type { Logger } from "./observability/logger.ts";
 import type { Metrics } from "./observability/metrics.ts";
@@ -35,7 +36,7 @@ export interface ApiParts {
   tokenReview: TokenAuthenticator;
   subjectAccessReview: Authorizer;
   /** The cluster's RBAC, listed and watched, when a local mode reads it from the cluster. */
-  rbacInformer?: RbacStore;
+  rbacInformer?: RbacInformerStore;
 }
 
 export function buildApiParts(config: Config, deps: EngineDependencies): ApiParts {
@@ -55,7 +56,26 @@ export function buildApiParts(config: Config, deps: EngineDependencies): ApiPart
       clock: deps.clock,
       observer: deps.metrics.cacheObserver("decision"),
     }),
+    rbacInformer: clusterRbac(config, deps.logger),
   };
+}
+
+/**
+ * A local authorization mode without --rbac-manifests reads the cluster's RBAC: list and watch.
+ * The caller starts it (the service without waiting, the CLI waiting for the first sync).
+ */
+function clusterRbac(config: Config, logger: Logger): RbacInformerStore | undefined {
+  const { flags } = config;
+  if (flags.authorizationMode === "sar" || flags.rbacManifests) return undefined;
+  if (!config.kubeConfig)
+    throw new Error(`--authorization-mode ${flags.authorizationMode}: needs --rbac-manifests or a Kubernetes API to read RBAC from`);
+  const store = rbacInformerStore(config.kubeConfig, {
+    observe: (event) =>
+      event.type === "retrying" || event.type === "invalidObject"
+        ? logger.warn(event, "RBAC informer")
+        : logger.info(event, "RBAC informer"),
+  });
+  return store;
 }
 
 export interface BuildOptions {

@@ -6,13 +6,12 @@ import { grpcCredentials } from "./adapters/grpc/tls.ts";
 import { startHttpServer } from "./adapters/http/server.ts";
 import { type ApiParts, buildApiParts, buildEngine } from "./app.ts";
 import type { RbacStore } from "./authz/rbac/authorizer.ts";
-import { type Config, resolvePolicy } from "./config/index.ts";
+import { type Config, type Policy, resolvePolicy } from "./config/index.ts";
 import { type FileWatch, watchFiles } from "./config/watch.ts";
 import { dryRunEngine } from "./core/dry-run.ts";
 import type { Engine } from "./core/engine.ts";
 import { egressEngine } from "./egress/engine.ts";
 import { createKubeClient, unconfiguredKubeClient } from "./kube/client.ts";
-import { type RbacInformerStore, rbacInformerStore } from "./kube/rbac-informer.ts";
 import { startMetricsServer } from "./observability/http-server.ts";
 import type { Logger } from "./observability/logger.ts";
 import { createMetrics, type Metrics } from "./observability/metrics.ts";
@@ -41,8 +40,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       "no Kubernetes API configured (--kubeconfig, or in-cluster): TokenReview and SubjectAccessReview will fail closed with 503",
     );
   }
-  const rbacInformer = clusterRbac(config, logger);
-  const api = { ...buildApiParts(config, { kube, metrics, logger }), rbacInformer };
+  const api = buildApiParts(config, { kube, metrics, logger });
+  // Not awaited: until the first full sync the service is not ready (see readiness below).
+  api.rbacInformer?.start().catch((e: Error) => logger.warn({ error: e.message }, "RBAC informer stopped before its first sync"));
   // Fetching the issuer's keys early only saves the first OIDC request a wait; a failure here is
   // not fatal (those requests fail closed until the issuer answers).
   config.oidc?.warmUp().catch((e: Error) => logger.warn({ error: e.message }, "OIDC issuer not reachable yet"));
@@ -76,7 +76,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   let draining = false;
   const readiness = (): { ready: boolean; detail: string } => {
     if (draining) return { ready: false, detail: "draining" };
-    return rbacReadiness(rbacInformer ?? config.policy.rbacManifests, rbacInformer !== undefined);
+    return rbacReadiness(api.rbacInformer ?? policy.current().rbacManifests, api.rbacInformer !== undefined);
   };
   metricsListener.setReadiness(readiness);
   // gRPC health follows readiness: SERVING once the service can decide.
@@ -93,28 +93,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       for (const w of watches) w.stop();
       clearInterval(health);
       draining = true;
-      rbacInformer?.stop();
+      api.rbacInformer?.stop();
       await Promise.all([grpc.shutdown(graceMs), http?.close()]);
       await metricsListener.close();
       await Promise.all([kube.close(), config.oidc?.close()]);
     },
   };
-}
-
-/** A local authorization mode without --rbac-manifests reads the cluster's RBAC: list and watch. */
-function clusterRbac(config: Config, logger: Logger): RbacInformerStore | undefined {
-  const { flags } = config;
-  if (flags.authorizationMode === "sar" || flags.rbacManifests) return undefined;
-  if (!config.kubeConfig)
-    throw new Error(`--authorization-mode ${flags.authorizationMode}: needs --rbac-manifests or a Kubernetes API to read RBAC from`);
-  const store = rbacInformerStore(config.kubeConfig, {
-    observe: (event) =>
-      event.type === "retrying" || event.type === "invalidObject"
-        ? logger.warn(event, "RBAC informer")
-        : logger.info(event, "RBAC informer"),
-  });
-  store.start().catch((e: Error) => logger.warn({ error: e.message }, "RBAC informer stopped before its first sync"));
-  return store;
 }
 
 /** Ready when there is no local RBAC to wait for, or once its first complete state is in. */
@@ -133,18 +117,26 @@ function rbacReadiness(store: RbacStore | undefined, fromCluster: boolean): { re
  * policy is read and built again around the same API caches; a broken file is rejected, logged
  * and counted, and the last good policy stays in force.
  */
-function reloadablePolicy(config: Config, api: ApiParts, metrics: Metrics, logger: Logger): { engine: Engine; watch: FileWatch } {
+function reloadablePolicy(
+  config: Config,
+  api: ApiParts,
+  metrics: Metrics,
+  logger: Logger,
+): { engine: Engine; watch: FileWatch; current(): Policy } {
   const { flags } = config;
-  let current = buildEngine(config, config.policy, api, logger);
+  let policy = config.policy;
+  let current = buildEngine(config, policy, api, logger);
   const files = [flags.configFile, flags.tokenAuthFile, flags.clientCaFile, flags.rbacManifests].filter(
     (f): f is string => f !== undefined,
   );
   const watch = watchFiles(files, flags.reloadInterval, () =>
     reload(metrics, logger, "policy", () => {
-      current = buildEngine(config, resolvePolicy(flags, config.tokenHash), api, logger);
+      const next = resolvePolicy(flags, config.tokenHash);
+      current = buildEngine(config, next, api, logger);
+      policy = next;
     }),
   );
-  return { engine: { check: (input) => current.check(input) }, watch };
+  return { engine: { check: (input) => current.check(input) }, watch, current: () => policy };
 }
 
 function reload(metrics: Metrics, logger: Logger, source: "policy" | "tls", apply: () => void): void {

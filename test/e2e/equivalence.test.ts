@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import type { IssuedCert, KubeObject } from "../support/controlplane.ts";
+import { prng } from "../support/prng.ts";
 import {
   bearer,
   certificate,
@@ -23,25 +24,6 @@ import {
 
 const SEED = 0x6b726521;
 const MIN_CASES = 240;
-
-/** mulberry32: small, fast, and the same sequence on every run. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
-  const some = <T>(xs: readonly T[], max: number): T[] => {
-    const n = 1 + int(max);
-    return [...new Set(Array.from({ length: n }, () => pick(xs)))];
-  };
-  return { next, int, pick, some, chance: (p: number) => next() < p };
-}
 
 // --- the world ----------------------------------------------------------------
 

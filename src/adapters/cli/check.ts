@@ -52,12 +52,15 @@ export async function runCheck(flags: CheckFlags, out: (line: string) => void): 
   const kube = config.kubeConfig ? await createKubeClient(config.kubeConfig, { timeoutMs: flags.kubeApiTimeout }) : unconfiguredKubeClient;
   const steps: Array<[Step, string]> = [];
   const assertedUser: UserInfo | undefined = flags.as ? { name: flags.as, uid: "", groups: flags.asGroup, extra: {} } : undefined;
-  const engine = buildEngine(config, config.policy, buildApiParts(config, { kube, metrics, logger }), logger, {
+  const api = buildApiParts(config, { kube, metrics, logger });
+  const engine = buildEngine(config, config.policy, api, logger, {
     trace: (step, detail) => steps.push([step, detail]),
     assertedUser,
   });
   const input = checkInput(flags);
   try {
+    // A local mode reading the cluster decides only from a complete copy of its RBAC.
+    await api.rbacInformer?.start();
     const result = await engine.check(input);
     out(`request         ${input.method} ${input.target}${input.host ? ` (host ${input.host})` : ""}`);
     out(`profile         ${result.profile ?? (flags.profile ? `${flags.profile} (unknown)` : "default")}`);
@@ -66,6 +69,7 @@ export async function runCheck(flags: CheckFlags, out: (line: string) => void): 
     out(`response        ${JSON.stringify(toCheckResponse(result, input.requestId))}`);
     return result.allowed ? 0 : 1;
   } finally {
+    api.rbacInformer?.stop();
     await kube.close();
   }
 }
