@@ -2,22 +2,14 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { cachedAuthorizer, decisionKey } from "../../src/authz/cached.ts";
 import type { Authorizer, Decision } from "../../src/authz/types.ts";
-import type { Attributes, NonResourceAttributes, ResourceAttributes, UserInfo } from "../../src/core/types.ts";
+import type { Attributes, UserInfo } from "../../src/core/types.ts";
+import { METRICS, resource } from "../support/attributes.ts";
 
 const ALLOW_TTL = 300_000;
 const DENY_TTL = 30_000;
 const alice: UserInfo = { name: "alice", uid: "u1", groups: ["a", "b"], extra: { x: ["1"], y: ["2"] } };
-const metrics: NonResourceAttributes = { kind: "nonResource", verb: "get", path: "/metrics" };
-const pods: ResourceAttributes = {
-  kind: "resource",
-  verb: "get",
-  namespace: "ns",
-  apiGroup: "",
-  apiVersion: "v1",
-  resource: "pods",
-  subresource: "",
-  name: "",
-};
+const metrics = METRICS;
+const pods = resource();
 
 const manualClock = () => ({
   t: 1_000_000,

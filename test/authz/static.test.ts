@@ -1,20 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { matches, type StaticRule, staticAuthorizer } from "../../src/authz/static.ts";
-import type { NonResourceAttributes, ResourceAttributes, UserInfo } from "../../src/core/types.ts";
+import type { NonResourceAttributes, UserInfo } from "../../src/core/types.ts";
+import { DEPLOYMENT_SCALE, METRICS } from "../support/attributes.ts";
 
 const prometheus: UserInfo = { name: "prometheus", uid: "u1", groups: ["monitoring", "system:authenticated"], extra: {} };
-const metrics: NonResourceAttributes = { kind: "nonResource", verb: "get", path: "/metrics" };
-const pods: ResourceAttributes = {
-  kind: "resource",
-  verb: "list",
-  namespace: "ns1",
-  apiGroup: "apps",
-  apiVersion: "v1",
-  resource: "deployments",
-  subresource: "scale",
-  name: "web",
-};
+const metrics = METRICS;
+const pods = DEPLOYMENT_SCALE;
 
 describe("static rules", () => {
   const nonResourceRule: StaticRule = { user: { name: "prometheus" }, verb: "get", path: "/metrics", resourceRequest: false };

@@ -4,23 +4,15 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
-import type { Attributes, UserInfo } from "../../src/core/types.ts";
+import type { UserInfo } from "../../src/core/types.ts";
 import { createKubeClient, type KubeApi, loadKubeConfig, sarSpec, unconfiguredKubeClient } from "../../src/kube/client.ts";
 import { KubeApiError, type KubeClient } from "../../src/kube/types.ts";
+import { DEPLOYMENT_SCALE, METRICS } from "../support/attributes.ts";
 import { type FakeKubeApi, startFakeKubeApi } from "../support/fake-kube-api.ts";
 
 const alice: UserInfo = { name: "alice", uid: "uid-a", groups: ["dev", "system:authenticated"], extra: { scopes: ["read", "write"] } };
-const metrics: Attributes = { kind: "nonResource", verb: "get", path: "/metrics" };
-const pods: Attributes = {
-  kind: "resource",
-  verb: "list",
-  namespace: "ns1",
-  apiGroup: "apps",
-  apiVersion: "v1",
-  resource: "deployments",
-  subresource: "scale",
-  name: "web",
-};
+const metrics = METRICS;
+const pods = DEPLOYMENT_SCALE;
 
 /** Asserts that `promise` rejects with a KubeApiError of `code`. */
 async function rejectsWithCode(promise: Promise<unknown>, code: string) {

@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import { ruleAllows, ruleRequest } from "../../../src/authz/rbac/rules.ts";
 import type { PolicyRule } from "../../../src/authz/rbac/types.ts";
 import type { Attributes } from "../../../src/core/types.ts";
+import { resource } from "../../support/attributes.ts";
 
 const rule = (r: Partial<PolicyRule>): PolicyRule => ({
   verbs: [],
@@ -14,17 +15,7 @@ const rule = (r: Partial<PolicyRule>): PolicyRule => ({
   nonResourceURLs: [],
   ...r,
 });
-const res = (a: Partial<Omit<Extract<Attributes, { kind: "resource" }>, "kind">>): Attributes => ({
-  kind: "resource",
-  verb: "get",
-  namespace: "ns",
-  apiGroup: "",
-  apiVersion: "v1",
-  resource: "pods",
-  subresource: "",
-  name: "",
-  ...a,
-});
+const res = resource;
 const url = (path: string, verb = "get"): Attributes => ({ kind: "nonResource", verb, path });
 
 const pods = { apiGroups: [""], resources: ["pods"] };
