@@ -1,4 +1,4 @@
-// Caches token authentication results keyed by an HMAC of the token, never the token itself.
+// Caches token authentication results keyed by a keyed hash of the token, never the token itself.
 // Successes and rejections are kept for the TTL; errors are never kept, so an API outage does not
 // outlive itself.
 import { type CacheObserver, type Clock, CoalescingCache } from "../cache/coalescing-cache.ts";

@@ -1,5 +1,5 @@
 // Static tokens in kube-apiserver's --token-auth-file format: `token,user,uid,"group1,group2"`.
-// Only an HMAC of each token is kept in memory, so a heap dump does not leak them.
+// Only a keyed hash of each token is kept in memory, so a heap dump does not leak them.
 import { readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
 import type { UserInfo } from "../core/types.ts";

@@ -56,7 +56,7 @@ export interface Config {
   /** TLS of the gRPC listener; undefined for plaintext. */
   tls?: TlsFiles;
   policy: Policy;
-  /** Keys every token cache and the static token table by the same per-process HMAC. */
+  /** Keys every token cache and the static token table by the same per-process keyed hash. */
   tokenHash: TokenHasher;
   /** Undefined when no API is configured: decisions that need it fail closed with 503. */
   kubeConfig?: KubeConfig;
