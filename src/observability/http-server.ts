@@ -1,8 +1,8 @@
 // The metrics listener: GET /metrics (Prometheus text), /healthz (the process runs) and /readyz
 // (the service can decide and is not draining).
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
+import { listen } from "../listen.ts";
 
 /** Whether the service can decide now, and a line for /readyz (e.g. how old its RBAC state is). */
 export type Readiness = () => { ready: boolean; detail: string };
@@ -36,13 +36,8 @@ export async function startMetricsServer(address: string, registry: Registry): P
       res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
     }
   });
-  const { host, port } = splitAddress(address);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => resolve());
-  });
   return {
-    port: (server.address() as AddressInfo).port,
+    port: await listen(server, address),
     setReadiness: (value) => {
       readiness = value;
     },
@@ -52,11 +47,4 @@ export async function startMetricsServer(address: string, registry: Registry): P
         server.closeAllConnections();
       }),
   };
-}
-
-/** `host:port` or `[v6]:port` -> parts for net.listen. */
-export function splitAddress(address: string): { host: string; port: number } {
-  const colon = address.lastIndexOf(":");
-  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
-  return { host: host || "0.0.0.0", port: Number(address.slice(colon + 1)) };
 }

@@ -2,11 +2,10 @@
 // subrequest. 200 allows (identity headers in the answer); a deny carries the contract's status
 // and body.
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Engine } from "../../core/engine.ts";
 import { unreadableInput, withDecisionId } from "../../core/input.ts";
 import type { CheckResult } from "../../core/types.ts";
-import { splitAddress } from "../../observability/http-server.ts";
+import { listen } from "../../listen.ts";
 import { denyBody } from "../grpc/check-response.ts";
 import { toCheckInput } from "./request.ts";
 
@@ -40,13 +39,8 @@ export async function startHttpServer(address: string, pathPrefix: string, engin
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
-  const { host, port } = splitAddress(address);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => resolve());
-  });
   return {
-    port: (server.address() as AddressInfo).port,
+    port: await listen(server, address),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
