@@ -23,6 +23,19 @@ export function allowedResponses(identity: IdentityHeaders) {
   const stripIdentityAndToken = Object.freeze([userHeader, groupsHeader, "authorization"]);
   const stripToken = Object.freeze(["authorization"]);
   const none = Object.freeze([]);
+  // Frozen and shared per cached identity, so that the gRPC adapter can reuse its encoded answer.
+  const identityHeaders = new WeakMap<UserInfo, ReadonlyArray<readonly [string, string]>>();
+  const headersOf = (user: UserInfo) => {
+    let headers = identityHeaders.get(user);
+    if (!headers) {
+      headers = Object.freeze([
+        Object.freeze([userHeader, user.name] as const),
+        Object.freeze([groupsHeader, user.groups.join(identity.groupsSeparator)] as const),
+      ]);
+      identityHeaders.set(user, headers);
+    }
+    return headers;
+  };
 
   return {
     /** Allowed without authentication (an ignored path). */
@@ -46,10 +59,7 @@ export function allowedResponses(identity: IdentityHeaders) {
         status: 200,
         reason,
         user,
-        headersToSet: [
-          [userHeader, user.name],
-          [groupsHeader, user.groups.join(identity.groupsSeparator)],
-        ],
+        headersToSet: headersOf(user),
         headersToRemove: bearer ? stripToken : none,
       };
     },

@@ -52,6 +52,21 @@ describe("allowedResponses", () => {
     assert.deepEqual(r.headersToRemove, ["authorization"]);
   });
 
+  it("hands out the same frozen header lists for the same identity (the gRPC adapter reuses their encoding)", () => {
+    for (const enabled of [false, true]) {
+      const responses = allowedResponses(headers(enabled));
+      const first = responses.authenticated("rbac", alice, "bearer");
+      const second = responses.authenticated("other reason", alice, "bearer");
+      assert.equal(first.headersToSet, second.headersToSet);
+      assert.equal(first.headersToRemove, second.headersToRemove);
+      assert.ok(Object.isFrozen(first.headersToSet) && first.headersToSet.every((pair) => Object.isFrozen(pair)));
+      assert.ok(Object.isFrozen(first.headersToRemove));
+    }
+    const bob = { ...alice, name: "bob" };
+    const responses = allowedResponses(headers(true));
+    assert.deepEqual(responses.authenticated("rbac", bob, "bearer").headersToSet[0], ["x-remote-user", "bob"]);
+  });
+
   it("with identity headers enabled, removes nothing for an x509 caller (the set headers overwrite)", () => {
     const r = allowedResponses(headers(true)).authenticated("rbac", alice, "x509");
     assert.deepEqual(r.headersToSet, [

@@ -18,6 +18,11 @@ const definition = loadSync("envoy/service/auth/v3/external_auth.proto", {
 // biome-ignore lint/suspicious/noExplicitAny: typed at run time by proto-loader
 const AuthorizationClient = (loadPackageDefinition(definition) as any).envoy.service.auth.v3.Authorization;
 
+/** Decodes CheckResponse bytes with Envoy's official protos. */
+export function decodeOfficialCheckResponse(bytes: Buffer): CheckResponse {
+  return definition["envoy.service.auth.v3.Authorization"].Check.responseDeserialize(bytes) as CheckResponse;
+}
+
 export interface HttpCheck {
   method?: string;
   path: string;

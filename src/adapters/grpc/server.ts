@@ -6,7 +6,7 @@ import { HealthImplementation } from "grpc-health-check";
 import type { Engine } from "../../core/engine.ts";
 import { unreadableInput, withDecisionId } from "../../core/input.ts";
 import { type CheckRequestMessage, toCheckInput } from "./check-request.ts";
-import { toCheckResponse } from "./check-response.ts";
+import { checkResponseEncoder, type Serialize } from "./check-response.ts";
 import { loadExtAuthzProtos } from "./protos.ts";
 
 export interface GrpcListener {
@@ -26,11 +26,15 @@ export async function startGrpcServer(address: string, credentials: ServerCreden
   health.addToServer(server);
   new ReflectionService(protos.packageDefinition).addToServer(server);
 
-  server.addService(protos.authorizationService, {
-    Check(call: ServerUnaryCall<CheckRequestMessage, object>, callback: sendUnaryData<object>) {
+  // The handler answers with encoded bytes (see checkResponseEncoder); grpc-js sends them as they are.
+  const check = protos.authorizationService.Check;
+  const encode = checkResponseEncoder(check.responseSerialize as Serialize);
+  const sendBytes = (bytes: Buffer) => bytes;
+  server.addService({ Check: { ...check, responseSerialize: sendBytes } }, {
+    Check(call: ServerUnaryCall<CheckRequestMessage, Buffer>, callback: sendUnaryData<Buffer>) {
       const converted = toCheckInput(call.request);
       const input = withDecisionId(converted.ok ? converted.input : unreadableInput(converted.reason));
-      engine.check(input).then((result) => callback(null, toCheckResponse(result, input.requestId)));
+      engine.check(input).then((result) => callback(null, encode(result, input.requestId)));
     },
   });
 

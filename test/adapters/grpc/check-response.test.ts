@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { toCheckResponse } from "../../../src/adapters/grpc/check-response.ts";
-import type { DenyStatus } from "../../../src/core/types.ts";
+import { checkResponseEncoder, type Serialize, toCheckResponse } from "../../../src/adapters/grpc/check-response.ts";
+import { loadExtAuthzProtos } from "../../../src/adapters/grpc/protos.ts";
+import type { CheckResult, DenyStatus } from "../../../src/core/types.ts";
+import { decodeOfficialCheckResponse } from "../../support/envoy-client.ts";
 
 const ID = "decision-1";
 const METADATA = { fields: { decision_id: { stringValue: ID } } };
@@ -70,5 +72,54 @@ describe("toCheckResponse", () => {
       toCheckResponse({ allowed: false, status: 401, body: "Unauthorized", reason: "Unauthorized: token review: secret" }, ID),
     );
     assert.doesNotMatch(response, /secret/);
+  });
+});
+
+describe("checkResponseEncoder", () => {
+  const serialize = loadExtAuthzProtos().authorizationService.Check.responseSerialize as Serialize;
+  const shared = Object.freeze([Object.freeze(["x-remote-user", "alice"] as const)]);
+  const strip = Object.freeze(["authorization"]);
+  const results: Array<[string, CheckResult]> = [
+    ["allowed, shared headers", { allowed: true, status: 200, reason: "", headersToSet: shared, headersToRemove: strip }],
+    ["allowed, nothing to set", { allowed: true, status: 200, reason: "", headersToSet: Object.freeze([]), headersToRemove: strip }],
+    ["allowed, per-Check headers", { allowed: true, status: 200, reason: "", headersToSet: [["authorization", "Bearer t"]], headersToRemove: [] }],
+    ["denied", { allowed: false, status: 403, body: "Forbidden", reason: "Forbidden" }],
+  ];
+  // Lengths around the varint boundaries (127/128 bytes, and ids a proxy could send of many KiB).
+  const ids = ["", "decision-1", "é".repeat(70), "x".repeat(127), "x".repeat(128), "y".repeat(20_000)];
+  for (const [name, result] of results) {
+    it(`${name}: decodes with Envoy's protos to the same response as the object form, for ids of any length`, () => {
+      const encode = checkResponseEncoder(serialize);
+      for (const id of ids) {
+        assert.deepEqual(decodeOfficialCheckResponse(encode(result, id)), decodeOfficialCheckResponse(serialize(toCheckResponse(result, id))));
+      }
+    });
+  }
+
+  it("encodes an allowed answer with shared headers once, and only the decision id per Check", () => {
+    let calls = 0;
+    const encode = checkResponseEncoder((response) => {
+      calls++;
+      return serialize(response);
+    });
+    const [, result] = results[0];
+    const first = decodeOfficialCheckResponse(encode(result, "a"));
+    const second = decodeOfficialCheckResponse(encode(result, "b"));
+    assert.equal(calls, 1);
+    assert.equal(first.dynamic_metadata?.fields?.decision_id.stringValue, "a");
+    assert.equal(second.dynamic_metadata?.fields?.decision_id.stringValue, "b");
+    assert.deepEqual(second.ok_response?.headers, [{ header: { key: "x-remote-user", value: "alice" }, append_action: "OVERWRITE_IF_EXISTS_OR_ADD" }]);
+  });
+
+  it("encodes per-Check headers (not frozen) every time", () => {
+    let calls = 0;
+    const encode = checkResponseEncoder((response) => {
+      calls++;
+      return serialize(response);
+    });
+    const [, result] = results[2];
+    encode(result, "a");
+    encode(result, "b");
+    assert.equal(calls, 2);
   });
 });
