@@ -14,19 +14,22 @@ import { egressEngine } from "./egress/engine.ts";
 import { createKubeClient, unconfiguredKubeClient } from "./kube/client.ts";
 import { startMetricsServer } from "./observability/http-server.ts";
 import type { Logger } from "./observability/logger.ts";
-import { createMetrics, type Metrics } from "./observability/metrics.ts";
+import { createMetrics, type Metrics, reportMetricsToPrimary } from "./observability/metrics.ts";
 import { observedEngine } from "./observability/observed-engine.ts";
+import type { WorkerLink } from "./workers/worker.ts";
 
 export interface RunningService {
   grpcPort: number;
-  metricsPort: number;
+  /** Undefined in a worker of --workers (the primary serves the metrics). */
+  metricsPort?: number;
   /** Undefined when --http-address is not set. */
   httpPort?: number;
   /** Stops taking Checks, drains those in flight (up to `graceMs`), closes everything. */
   stop(graceMs?: number): Promise<void>;
 }
 
-export async function startService(config: Config, logger: Logger): Promise<RunningService> {
+/** With `worker`, this process is one of --workers: listeners shared, metrics and readiness reported. */
+export async function startService(config: Config, logger: Logger, worker?: WorkerLink): Promise<RunningService> {
   const { flags } = config;
   const metrics = createMetrics({ dryRun: flags.dryRun });
   const kube = config.kubeConfig
@@ -70,32 +73,40 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     watches.push(watchFiles(grpcTls.files, flags.reloadInterval, () => reload(metrics, logger, "tls", grpcTls.reload)));
   }
 
-  const metricsListener = await startMetricsServer(flags.metricsAddress, metrics.registry);
-  const grpc = await startGrpcServer(flags.grpcAddress, grpcTls.credentials, engine);
-  const http = flags.httpAddress ? await startHttpServer(flags.httpAddress, flags.httpPathPrefix, engine) : undefined;
+  const shared = worker !== undefined;
+  if (shared) reportMetricsToPrimary(metrics.registry);
+  const metricsListener = shared ? undefined : await startMetricsServer(flags.metricsAddress, metrics.registry);
+  const grpc = await startGrpcServer(flags.grpcAddress, grpcTls.credentials, engine, shared);
+  const http = flags.httpAddress ? await startHttpServer(flags.httpAddress, flags.httpPathPrefix, engine, shared) : undefined;
   let draining = false;
   const readiness = (): { ready: boolean; detail: string } => {
     if (draining) return { ready: false, detail: "draining" };
     return rbacReadiness(api.rbacInformer ?? policy.current().rbacManifests, api.rbacInformer !== undefined);
   };
-  metricsListener.setReadiness(readiness);
-  // gRPC health follows readiness: SERVING once the service can decide.
-  const health = setInterval(() => grpc.setServing(readiness().ready), 500);
+  metricsListener?.setReadiness(readiness);
+  // gRPC health (and a worker's report to the primary) follows readiness: SERVING once the
+  // service can decide.
+  const followReadiness = () => {
+    const state = readiness();
+    grpc.setServing(state.ready);
+    worker?.readiness(state);
+  };
+  const health = setInterval(followReadiness, 500);
   health.unref();
-  grpc.setServing(readiness().ready);
-  logger.info({ grpcPort: grpc.port, metricsPort: metricsListener.port, httpPort: http?.port, tls: config.tls !== undefined }, "serving");
+  followReadiness();
+  const ports = { grpcPort: grpc.port, metricsPort: metricsListener?.port, httpPort: http?.port };
+  logger.info({ ...ports, tls: config.tls !== undefined }, shared ? "worker serving" : "serving");
+  worker?.listening(ports);
 
   return {
-    grpcPort: grpc.port,
-    metricsPort: metricsListener.port,
-    httpPort: http?.port,
+    ...ports,
     async stop(graceMs = 10_000) {
       for (const w of watches) w.stop();
       clearInterval(health);
       draining = true;
       api.rbacInformer?.stop();
       await Promise.all([grpc.shutdown(graceMs), http?.close()]);
-      await metricsListener.close();
+      await metricsListener?.close();
       await Promise.all([kube.close(), config.oidc?.close()]);
     },
   };

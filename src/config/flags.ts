@@ -44,6 +44,7 @@ export interface Flags {
   trustSpiffePrincipal?: string;
   authorizationMode: AuthorizationMode;
   rbacManifests?: string;
+  workers: number;
 }
 
 /** Who decides what static rules leave open: the API server, local RBAC, or local RBAC first. */
@@ -90,6 +91,13 @@ const positiveInt = (value: string): number => {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError("want a whole number of at least 1");
   return Number(value);
 };
+// More processes than a node has cores only adds contention; 64 also catches a typo'd count.
+export const MAX_WORKERS = 64;
+const workerCount = (value: string): number => {
+  const n = positiveInt(value);
+  if (n > MAX_WORKERS) throw new InvalidArgumentError(`want at most ${MAX_WORKERS}`);
+  return n;
+};
 // pflag booleans: `--flag`, `--flag=true`, `--flag=false`.
 const bool = (value: string): boolean => {
   if (/^(true|1|t)$/i.test(value)) return true;
@@ -135,6 +143,14 @@ export function flagsCommand(): Command {
     .addOption(new Option("--kubeconfig <file>", "kubeconfig of the Kubernetes API; default: in-cluster service account"))
     .addOption(
       new Option("--kube-api-timeout <duration>", "timeout of one call to the Kubernetes API").default(5000, "5s").argParser(duration),
+    )
+    .addOption(
+      new Option(
+        "--workers <n>",
+        "processes serving Checks, sharing the gRPC and HTTP ports (SO_REUSEPORT); each keeps its own caches. 1: this process serves",
+      )
+        .default(1)
+        .argParser(workerCount),
     )
     .addOption(new Option("--cache-max-entries <n>", "bound of each cache").default(100_000).argParser(positiveInt))
     .addOption(new Option("--config-file <file>", "YAML with kube-rbac-proxy's authorization: section"))

@@ -1,8 +1,8 @@
 // The metrics listener: GET /metrics (Prometheus text), /healthz (the process runs) and /readyz
 // (the service can decide and is not draining).
 import { createServer, type Server } from "node:http";
-import type { Registry } from "prom-client";
 import { listen } from "../listen.ts";
+import type { MetricsSource } from "./metrics.ts";
 
 /** Whether the service can decide now, and a line for /readyz (e.g. how old its RBAC state is). */
 export type Readiness = () => { ready: boolean; detail: string };
@@ -14,7 +14,7 @@ export interface MetricsListener {
   close(): Promise<void>;
 }
 
-export async function startMetricsServer(address: string, registry: Registry): Promise<MetricsListener> {
+export async function startMetricsServer(address: string, source: MetricsSource): Promise<MetricsListener> {
   let readiness: Readiness = () => ({ ready: false, detail: "starting" });
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "").split("?")[0];
@@ -23,8 +23,8 @@ export async function startMetricsServer(address: string, registry: Registry): P
       return;
     }
     if (path === "/metrics") {
-      registry.metrics().then(
-        (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),
+      source.metrics().then(
+        (text) => res.writeHead(200, { "content-type": source.contentType }).end(text),
         () => res.writeHead(500).end("metrics unavailable\n"),
       );
     } else if (path === "/healthz") {

@@ -1,6 +1,6 @@
 // Decision, latency, Kubernetes API and cache metrics, in one registry per service instance (so
 // tests can run several instances in one process).
-import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { AggregatorRegistry, Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import type { CacheObserver } from "../cache/coalescing-cache.ts";
 import type { CheckResult } from "../core/types.ts";
 
@@ -90,4 +90,25 @@ export function createMetrics(options: { dryRun?: boolean } = {}): Metrics {
       };
     },
   };
+}
+
+/** What the metrics listener serves: one registry, or the sum over worker processes. */
+export interface MetricsSource {
+  contentType: string;
+  metrics(): Promise<string>;
+}
+
+/**
+ * In the primary of --workers: /metrics sums every worker's registry (prom-client asks each worker
+ * over the cluster IPC channel; counters and histograms add up).
+ */
+export function workersMetrics(): MetricsSource {
+  const aggregator = new AggregatorRegistry();
+  return { contentType: aggregator.contentType, metrics: () => aggregator.clusterMetrics() };
+}
+
+/** In a worker: answer the primary's requests with this registry (constructing one installs the IPC listener). */
+export function reportMetricsToPrimary(registry: Registry): void {
+  AggregatorRegistry.setRegistries([registry]);
+  new AggregatorRegistry();
 }

@@ -13,11 +13,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parse, parseAllDocuments } from "yaml";
 import { type ControlPlane, startControlPlane } from "../support/controlplane.ts";
 import { envoyClient } from "../support/envoy-client.ts";
+import { eventually } from "../support/eventually.ts";
 import { runService, type ServiceProcess, startService } from "../support/service-process.ts";
 import { type KubeObject, render } from "./kustomize.ts";
 
@@ -399,14 +399,4 @@ describe("deploy/ against a real kube-apiserver", { timeout: SETUP_TIMEOUT + 5 *
 /** The groups Kubernetes gives a ServiceAccount's token. */
 function saGroups(namespace: string): string[] {
   return ["system:serviceaccounts", `system:serviceaccounts:${namespace}`, "system:authenticated"];
-}
-
-/** RBAC changes reach the authorizer through a watch: poll, bounded. */
-async function eventually(what: string, probe: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await probe()) return;
-    await sleep(100);
-  }
-  assert.fail(`${what}: not within ${timeoutMs / 1000}s`);
 }

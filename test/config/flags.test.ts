@@ -34,6 +34,7 @@ describe("parseFlags", () => {
       oidcGroupsClaim: "groups",
       oidcSignAlg: "RS256",
       authorizationMode: "sar",
+      workers: 1,
     });
   });
 
@@ -54,6 +55,7 @@ describe("parseFlags", () => {
       "--kubeconfig=/k",
       "--kube-api-timeout=1500ms",
       "--cache-max-entries=10",
+      "--workers=2",
       "--config-file=/c.yaml",
       "--auth-token-audiences=a,b",
       "--client-ca-file=/ca.pem",
@@ -87,6 +89,7 @@ describe("parseFlags", () => {
       kubeconfig: "/k",
       kubeApiTimeout: 1500,
       cacheMaxEntries: 10,
+      workers: 2,
       configFile: "/c.yaml",
       authTokenAudiences: ["a", "b"],
       clientCaFile: "/ca.pem",
@@ -151,6 +154,8 @@ describe("parseFlags", () => {
     ["a negative duration", ["--authentication-token-webhook-cache-ttl=-1s"], "--authentication-token-webhook-cache-ttl"],
     ["a zero cache bound", ["--cache-max-entries=0"], "--cache-max-entries"],
     ["a non-numeric cache bound", ["--cache-max-entries=1e3"], "--cache-max-entries"],
+    ["no workers", ["--workers=0"], "--workers"],
+    ["more workers than the bound", ["--workers=65"], "--workers"],
     ["a bad boolean", ["--auth-header-fields-enabled=yes"], "--auth-header-fields-enabled"],
     ["an empty header name", ["--auth-header-user-field-name="], "--auth-header-user-field-name"],
     ["an unknown log level", ["--log-level=verbose"], "--log-level"],

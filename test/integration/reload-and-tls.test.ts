@@ -9,18 +9,9 @@ import { after, before, describe, it } from "node:test";
 import { connect } from "node:tls";
 import { credentials } from "@grpc/grpc-js";
 import { deniedStatus, envoyClient } from "../support/envoy-client.ts";
+import { eventually } from "../support/eventually.ts";
 import { createCA, issueCert } from "../support/pki.ts";
 import { type ServiceProcess, startService } from "../support/service-process.ts";
-
-/** Polls `probe` every 100 ms until it holds, for at most `timeoutMs`. */
-async function eventually(what: string, probe: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await probe()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`${what} did not happen within ${timeoutMs} ms`);
-}
 
 /** A mounted ConfigMap: `dir/<file>` -> `..data/<file>`, `..data` -> a versioned directory. */
 async function mountedConfigMap(dir: string, files: Record<string, string>): Promise<(files: Record<string, string>) => Promise<void>> {

@@ -1,7 +1,7 @@
 // Calls Check the way Envoy does: a real gRPC client built from Envoy's OFFICIAL protos (shipped
 // in @grpc/grpc-js-xds), so every integration test also proves wire compatibility.
 import { fileURLToPath } from "node:url";
-import { type ChannelCredentials, type Client, credentials, loadPackageDefinition } from "@grpc/grpc-js";
+import { type ChannelCredentials, type Client, credentials, loadPackageDefinition, type ServiceDefinition } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 
 const DEPS = fileURLToPath(new URL("../../node_modules/@grpc/grpc-js-xds/deps/", import.meta.url));
@@ -20,7 +20,8 @@ const AuthorizationClient = (loadPackageDefinition(definition) as any).envoy.ser
 
 /** Decodes CheckResponse bytes with Envoy's official protos. */
 export function decodeOfficialCheckResponse(bytes: Buffer): CheckResponse {
-  return definition["envoy.service.auth.v3.Authorization"].Check.responseDeserialize(bytes) as CheckResponse;
+  const service = definition["envoy.service.auth.v3.Authorization"] as ServiceDefinition;
+  return service.Check.responseDeserialize(bytes) as CheckResponse;
 }
 
 export interface HttpCheck {
@@ -51,9 +52,13 @@ export interface EnvoyClient {
   close(): void;
 }
 
-/** A client of 127.0.0.1:`port`; plaintext unless `channel` says otherwise (TLS tests). */
-export function envoyClient(port: number, channel: ChannelCredentials = credentials.createInsecure()): EnvoyClient {
-  const client: Client = new AuthorizationClient(`127.0.0.1:${port}`, channel);
+/**
+ * A client of 127.0.0.1:`port`; plaintext unless `channel` says otherwise (TLS tests). grpc-js
+ * shares one connection among clients of the same target; `ownConnection` gives this one its own.
+ */
+export function envoyClient(port: number, channel: ChannelCredentials = credentials.createInsecure(), ownConnection = false): EnvoyClient {
+  const options = ownConnection ? { "grpc.use_local_subchannel_pool": 1 } : {};
+  const client: Client = new AuthorizationClient(`127.0.0.1:${port}`, channel, options);
   const checkRaw = (request: object) =>
     new Promise<CheckResponse>((resolve, reject) =>
       // biome-ignore lint/suspicious/noExplicitAny: dynamic client

@@ -1,10 +1,12 @@
 // The gRPC adapter: envoy.service.auth.v3.Authorization/Check over one engine, plus
 // grpc.health.v1 and server reflection on the same listener.
+import { createServer, type Socket } from "node:net";
 import { Server, type ServerCredentials, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
 import type { Engine } from "../../core/engine.ts";
 import { unreadableInput, withDecisionId } from "../../core/input.ts";
+import { listen } from "../../listen.ts";
 import { type CheckRequestMessage, toCheckInput } from "./check-request.ts";
 import { checkResponseEncoder, type Serialize } from "./check-response.ts";
 import { loadExtAuthzProtos } from "./protos.ts";
@@ -17,7 +19,16 @@ export interface GrpcListener {
   shutdown(graceMs: number): Promise<void>;
 }
 
-export async function startGrpcServer(address: string, credentials: ServerCredentials, engine: Engine): Promise<GrpcListener> {
+/**
+ * Serves on `address`. The socket is this module's own (grpc-js is handed each connection), so
+ * that worker processes can share the port with SO_REUSEPORT (`reusePort`).
+ */
+export async function startGrpcServer(
+  address: string,
+  credentials: ServerCredentials,
+  engine: Engine,
+  reusePort = false,
+): Promise<GrpcListener> {
   const protos = loadExtAuthzProtos();
   const server = new Server();
   // "" and the Authorization service follow readiness; "liveness" only says the server answers
@@ -30,17 +41,25 @@ export async function startGrpcServer(address: string, credentials: ServerCreden
   const check = protos.authorizationService.Check;
   const encode = checkResponseEncoder(check.responseSerialize as Serialize);
   const sendBytes = (bytes: Buffer) => bytes;
-  server.addService({ Check: { ...check, responseSerialize: sendBytes } }, {
-    Check(call: ServerUnaryCall<CheckRequestMessage, Buffer>, callback: sendUnaryData<Buffer>) {
-      const converted = toCheckInput(call.request);
-      const input = withDecisionId(converted.ok ? converted.input : unreadableInput(converted.reason));
-      engine.check(input).then((result) => callback(null, encode(result, input.requestId)));
+  server.addService(
+    { Check: { ...check, responseSerialize: sendBytes } },
+    {
+      Check(call: ServerUnaryCall<CheckRequestMessage, Buffer>, callback: sendUnaryData<Buffer>) {
+        const converted = toCheckInput(call.request);
+        const input = withDecisionId(converted.ok ? converted.input : unreadableInput(converted.reason));
+        engine.check(input).then((result) => callback(null, encode(result, input.requestId)));
+      },
     },
-  });
-
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
   );
+
+  const connections = server.createConnectionInjector(credentials);
+  const sockets = new Set<Socket>();
+  const listener = createServer({ noDelay: true }, (socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    connections.injectConnection(socket);
+  });
+  const port = await listen(listener, address, reusePort);
   const setServing = (serving: boolean) => {
     const status = serving ? "SERVING" : "NOT_SERVING";
     health.setStatus("", status);
@@ -51,15 +70,21 @@ export async function startGrpcServer(address: string, credentials: ServerCreden
     setServing,
     async shutdown(graceMs) {
       setServing(false);
+      // grpc-js closes its sessions gracefully (GOAWAY, then in-flight calls finish), but reports
+      // them closed at once; the listener's close waits until every connection has really ended.
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        server.tryShutdown(() => {
+        let pending = 2;
+        const done = () => {
+          if (--pending > 0) return;
           clearTimeout(timer);
           resolve();
-        });
+        };
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          for (const socket of sockets) socket.destroy();
+        }, graceMs);
+        server.tryShutdown(done);
+        listener.close(done);
       });
     },
   };

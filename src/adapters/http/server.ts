@@ -18,7 +18,7 @@ export interface HttpListener {
 const HEADERS_TO_REMOVE = "x-envoy-auth-headers-to-remove";
 const DECISION_ID = "x-decision-id";
 
-export async function startHttpServer(address: string, pathPrefix: string, engine: Engine): Promise<HttpListener> {
+export async function startHttpServer(address: string, pathPrefix: string, engine: Engine, reusePort = false): Promise<HttpListener> {
   const server = createServer((req, res) => {
     // The subrequest's body is never read: nothing in it can matter to the decision.
     req.resume();
@@ -40,7 +40,7 @@ export async function startHttpServer(address: string, pathPrefix: string, engin
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   return {
-    port: await listen(server, address),
+    port: await listen(server, address, reusePort),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
