@@ -82,7 +82,10 @@ describe("checkResponseEncoder", () => {
   const results: Array<[string, CheckResult]> = [
     ["allowed, shared headers", { allowed: true, status: 200, reason: "", headersToSet: shared, headersToRemove: strip }],
     ["allowed, nothing to set", { allowed: true, status: 200, reason: "", headersToSet: Object.freeze([]), headersToRemove: strip }],
-    ["allowed, per-Check headers", { allowed: true, status: 200, reason: "", headersToSet: [["authorization", "Bearer t"]], headersToRemove: [] }],
+    [
+      "allowed, per-Check headers",
+      { allowed: true, status: 200, reason: "", headersToSet: [["authorization", "Bearer t"]], headersToRemove: [] },
+    ],
     ["denied", { allowed: false, status: 403, body: "Forbidden", reason: "Forbidden" }],
   ];
   // Lengths around the varint boundaries (127/128 bytes, and ids a proxy could send of many KiB).
@@ -91,7 +94,10 @@ describe("checkResponseEncoder", () => {
     it(`${name}: decodes with Envoy's protos to the same response as the object form, for ids of any length`, () => {
       const encode = checkResponseEncoder(serialize);
       for (const id of ids) {
-        assert.deepEqual(decodeOfficialCheckResponse(encode(result, id)), decodeOfficialCheckResponse(serialize(toCheckResponse(result, id))));
+        assert.deepEqual(
+          decodeOfficialCheckResponse(encode(result, id)),
+          decodeOfficialCheckResponse(serialize(toCheckResponse(result, id))),
+        );
       }
     });
   }
@@ -108,7 +114,9 @@ describe("checkResponseEncoder", () => {
     assert.equal(calls, 1);
     assert.equal(first.dynamic_metadata?.fields?.decision_id.stringValue, "a");
     assert.equal(second.dynamic_metadata?.fields?.decision_id.stringValue, "b");
-    assert.deepEqual(second.ok_response?.headers, [{ header: { key: "x-remote-user", value: "alice" }, append_action: "OVERWRITE_IF_EXISTS_OR_ADD" }]);
+    assert.deepEqual(second.ok_response?.headers, [
+      { header: { key: "x-remote-user", value: "alice" }, append_action: "OVERWRITE_IF_EXISTS_OR_ADD" },
+    ]);
   });
 
   it("encodes per-Check headers (not frozen) every time", () => {
