@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -75,6 +75,7 @@ describe("createKubeClient against the fake API", () => {
   });
   beforeEach(() => {
     api.failWith = undefined;
+    api.garbleWith = undefined;
     api.delayMs = 0;
     api.sars.length = 0;
     api.tokens.clear();
@@ -161,6 +162,31 @@ describe("createKubeClient against the fake API", () => {
       ]);
     });
   }
+
+  for (const body of ["<html>proxy error</html>", "null", '"a string"']) {
+    it(`rejects with code "invalid" when the API answers 201 with ${body}`, async () => {
+      api.garbleWith = body;
+      await rejectsWithCode(client.subjectAccessReview(alice, metrics), "invalid");
+      assert.deepEqual(observed, [["subjectaccessreviews", "invalid"]]);
+    });
+  }
+
+  it("sends its requests below the path of a server URL that has one (API proxies)", async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), "kre-kube-prefix-"));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const path = join(dir, "kubeconfig");
+    await writeFile(
+      path,
+      (await readFile(api.kubeconfigPath, "utf8")).replace(`server: ${api.url}`, `server: ${api.url}/k8s/clusters/c-1/`),
+    );
+    const kc = loadKubeConfig(path);
+    assert.ok(kc);
+    const proxied = await createKubeClient(kc, { timeoutMs: 10_000 });
+    t.after(() => proxied.close());
+    // The fake serves no prefix, so it answers 404; what matters is the path it was asked for.
+    await rejectsWithCode(proxied.subjectAccessReview(alice, metrics), "404");
+    assert.equal(api.paths.at(-1), "/k8s/clusters/c-1/apis/authorization.k8s.io/v1/subjectaccessreviews");
+  });
 
   it('rejects with code "timeout" when the API answers after the timeout', async (t) => {
     const seen: Array<[KubeApi, string]> = [];

@@ -41,6 +41,10 @@ export interface FakeKubeApi {
   lastClientAuthorization: string;
   /** When set, every review answers this HTTP status instead. */
   failWith?: number;
+  /** When set, every review answers 201 with this body instead (not a review). */
+  garbleWith?: string;
+  /** The path of every request received. */
+  paths: string[];
   /** Delay before answering, in ms. */
   delayMs: number;
   close(): Promise<void>;
@@ -62,6 +66,7 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
     sars: [],
     tokenRequests: [],
     tlsConnections: 0,
+    paths: [],
     lastClientAuthorization: "",
     delayMs: 0,
     close: async () => {},
@@ -72,12 +77,14 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       api.lastClientAuthorization = req.headers.authorization ?? "";
+      api.paths.push(req.url ?? "");
       const answer = (status: number, body: unknown) => {
         const send = () => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
         if (api.delayMs > 0) setTimeout(send, api.delayMs);
         else send();
       };
       if (req.method !== "POST") return answer(405, { kind: "Status", code: 405 });
+      if (api.garbleWith !== undefined) return void res.writeHead(201, { "content-type": "application/json" }).end(api.garbleWith);
       const review = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
       if (req.url?.startsWith("/apis/authentication.k8s.io/v1/tokenreviews")) {
         api.calls.tokenreviews++;

@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 /** Inodes of IPv4 and IPv6 TCP sockets in LISTEN state on `port`. */
-function listeningInodes(port: number): Set<string> {
+export function listeningInodes(port: number): Set<string> {
   const inodes = new Set<string>();
   for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
     let text: string;
