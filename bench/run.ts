@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { Pool } from "undici";
 import { checkRequest } from "../test/support/envoy-client.ts";
 import { type FakeKubeApi, startFakeKubeApi } from "../test/support/fake-kube-api.ts";
+import { listeningPids } from "../test/support/processes.ts";
 import { type ServiceProcess, startService } from "../test/support/service-process.ts";
 import { type EvaluatorFigures, measureRbacEvaluator } from "./rbac-evaluator.ts";
 import { ensureGhz, GHZ_VERSION, type LoadResult, runGhz } from "./tools.ts";
@@ -34,6 +35,53 @@ async function main() {
 
   const results = {} as Results;
   const baseline = await startNoop();
+  try {
+    await singleProcess(ghz, dir, api, user, hotTokens, baseline, results);
+    // 5. --workers: the hot and cold loads on 1 and on 2 worker processes sharing the port.
+    results.workers = await workersScaling(ghz, dir, api, user, hotTokens, baseline);
+    log("workers", results.workers);
+  } finally {
+    baseline.stop();
+  }
+
+  // 6. local RBAC: the evaluator alone, and cold Checks with no API call at all (static tokens
+  // and RBAC manifests, every Check a new identity).
+  results.localEvaluator = measureRbacEvaluator();
+  results.localCold = await localCold(ghz, dir);
+  log("local", { evaluator: results.localEvaluator, cold: results.localCold });
+
+  // 7. memory: RSS and heap per cached identity, and after the caches expire.
+  api.delayMs = 0;
+  results.memory = await memory(ghz, dir, api, user);
+  log("memory", results.memory);
+  await api.close();
+
+  const meta = {
+    date: new Date().toISOString(),
+    commit: git(["rev-parse", "--short", "HEAD"]),
+    node: process.version,
+    cpu: `${cpus().length} x ${cpus()[0]?.model ?? "?"}`,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    ghz: GHZ_VERSION,
+    quick: QUICK,
+  };
+  mkdirSync(join(ROOT, "bench/results"), { recursive: true });
+  writeFileSync(join(ROOT, "bench/results/latest.json"), `${JSON.stringify({ meta, results }, null, 2)}\n`);
+  const md = markdown(meta, results);
+  writeFileSync(join(ROOT, "bench/results/latest.md"), md);
+  process.stdout.write(`\n${md}`);
+}
+
+/** Scenarios 1-4 on one service process, next to the no-op baseline. */
+async function singleProcess(
+  ghz: string,
+  dir: string,
+  api: FakeKubeApi,
+  user: { username: string; groups: string[] },
+  hotTokens: string[],
+  baseline: { port: number; pid: number },
+  results: Results,
+): Promise<void> {
   const service = await startService([`--kubeconfig=${api.kubeconfigPath}`, "--log-level=info", "--allow-paths=/metrics"]);
   try {
     // 1. hot: a few tokens, every decision cached; alternate baseline and service, best of two.
@@ -43,8 +91,8 @@ async function main() {
     const rounds: Array<[LoadResult, LoadResult]> = [];
     for (let i = 0; i < 2; i++) {
       rounds.push([
-        await runGhz(ghz, dir, { ...hot, port: baseline.port, serverPid: baseline.pid }),
-        await runGhz(ghz, dir, { ...hot, port: service.grpcPort, serverPid: service.child.pid }),
+        await runGhz(ghz, dir, { ...hot, port: baseline.port, serverPids: [baseline.pid] }),
+        await runGhz(ghz, dir, { ...hot, port: service.grpcPort, serverPids: [service.child.pid as number] }),
       ]);
     }
     const best = (k: 0 | 1) => rounds.map((r) => r[k]).sort((a, b) => b.rps - a.rps)[0];
@@ -52,11 +100,19 @@ async function main() {
     log("hot", results.hot);
 
     // 2. fixed rates on the hot path: latency only, next to the baseline at the same rate.
-    const fixed = (rps: number, port: number, serverPid?: number) =>
-      runGhz(ghz, dir, { requests: hotTokens.map(scrape), concurrency: 32, connections: 2, durationS: SECONDS, rps, port, serverPid });
-    results.fixed1000 = await fixed(1000, service.grpcPort, service.child.pid);
+    const fixed = (rps: number, port: number, serverPid: number) =>
+      runGhz(ghz, dir, {
+        requests: hotTokens.map(scrape),
+        concurrency: 32,
+        connections: 2,
+        durationS: SECONDS,
+        rps,
+        port,
+        serverPids: [serverPid],
+      });
+    results.fixed1000 = await fixed(1000, service.grpcPort, service.child.pid as number);
     results.fixed1000Baseline = await fixed(1000, baseline.port, baseline.pid);
-    results.fixed5000 = await fixed(5000, service.grpcPort, service.child.pid);
+    results.fixed5000 = await fixed(5000, service.grpcPort, service.child.pid as number);
     results.fixed5000Baseline = await fixed(5000, baseline.port, baseline.pid);
     log("fixed", { s1000: results.fixed1000, s5000: results.fixed5000 });
 
@@ -72,6 +128,7 @@ async function main() {
       connections: 2,
       total: coldN,
       port: service.grpcPort,
+      serverPids: [service.child.pid as number],
     });
     results.cold = {
       service: cold,
@@ -101,35 +158,7 @@ async function main() {
     log("stampede", results.stampede);
   } finally {
     await service.stop();
-    baseline.stop();
   }
-
-  // 6. local RBAC: the evaluator alone, and cold Checks with no API call at all (static tokens
-  // and RBAC manifests, every Check a new identity).
-  results.localEvaluator = measureRbacEvaluator();
-  results.localCold = await localCold(ghz, dir);
-  log("local", { evaluator: results.localEvaluator, cold: results.localCold });
-
-  // 5. memory: RSS and heap per cached identity, and after the caches expire.
-  api.delayMs = 0;
-  results.memory = await memory(ghz, dir, api, user);
-  log("memory", results.memory);
-  await api.close();
-
-  const meta = {
-    date: new Date().toISOString(),
-    commit: git(["rev-parse", "--short", "HEAD"]),
-    node: process.version,
-    cpu: `${cpus().length} x ${cpus()[0]?.model ?? "?"}`,
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    ghz: GHZ_VERSION,
-    quick: QUICK,
-  };
-  mkdirSync(join(ROOT, "bench/results"), { recursive: true });
-  writeFileSync(join(ROOT, "bench/results/latest.json"), `${JSON.stringify({ meta, results }, null, 2)}\n`);
-  const md = markdown(meta, results);
-  writeFileSync(join(ROOT, "bench/results/latest.md"), md);
-  process.stdout.write(`\n${md}`);
 }
 
 function newTokens(api: FakeKubeApi, prefix: string, n: number, user: { username: string; groups: string[] }): string[] {
@@ -166,6 +195,69 @@ async function fakeApiAlone(api: FakeKubeApi, n: number, concurrency: number): P
   const rate = n / ((performance.now() - started) / 1000);
   await pool.close();
   return rate;
+}
+
+/**
+ * The same service with --workers 1 and --workers 2, under the hot load and a cold load. The
+ * kernel spreads connections (not requests) over the workers' sockets, so the load uses 16
+ * connections; the no-op baseline runs under the same load for the ratio.
+ */
+async function workersScaling(
+  ghz: string,
+  dir: string,
+  api: FakeKubeApi,
+  user: { username: string; groups: string[] },
+  hotTokens: string[],
+  baseline: { port: number; pid: number },
+) {
+  const connections = 16;
+  const hotLoad = { requests: hotTokens.map(scrape), concurrency: 64, connections, durationS: SECONDS };
+  const best = async (port: number, serverPids: number[]) => {
+    await runGhz(ghz, dir, { ...hotLoad, port, durationS: 2 });
+    const runs = [await runGhz(ghz, dir, { ...hotLoad, port, serverPids }), await runGhz(ghz, dir, { ...hotLoad, port, serverPids })];
+    return runs.sort((a, b) => b.rps - a.rps)[0];
+  };
+  const baselineHot = await best(baseline.port, [baseline.pid]);
+  const coldN = QUICK ? 2000 : 10_000;
+  const run = async (workers: number) => {
+    api.delayMs = 0;
+    const service = await startService([
+      `--kubeconfig=${api.kubeconfigPath}`,
+      "--log-level=info",
+      "--allow-paths=/metrics",
+      `--workers=${workers}`,
+    ]);
+    try {
+      // With one worker the serving process is the service itself; with more, the workers.
+      const pids = workers === 1 ? [service.child.pid as number] : listeningPids(service.grpcPort);
+      const hot = await best(service.grpcPort, pids);
+      api.delayMs = 2;
+      const tokens = newTokens(api, `cold-w${workers}`, coldN, user);
+      const before = { ...api.calls };
+      const cold = await runGhz(ghz, dir, {
+        requests: tokens.map(scrape),
+        concurrency: 64,
+        connections,
+        total: coldN,
+        port: service.grpcPort,
+        serverPids: pids,
+      });
+      return {
+        workers,
+        hot,
+        hotRatioToBaseline: hot.rps / baselineHot.rps,
+        cold,
+        apiCallsPerCheck:
+          (api.calls.tokenreviews - before.tokenreviews + api.calls.subjectaccessreviews - before.subjectaccessreviews) / coldN,
+      };
+    } finally {
+      await service.stop();
+      api.delayMs = 0;
+    }
+  };
+  const one = await run(1);
+  const two = await run(2);
+  return { connections, baselineHot, one, two, hotScaling: two.hot.rps / one.hot.rps, coldScaling: two.cold.rps / one.cold.rps };
 }
 
 async function memory(ghz: string, dir: string, api: FakeKubeApi, user: { username: string; groups: string[] }) {
@@ -260,7 +352,7 @@ subjects: [{kind: Group, name: scrapers, apiGroup: rbac.authorization.k8s.io}]
       connections: 2,
       total: n,
       port: service.grpcPort,
-      serverPid: service.child.pid,
+      serverPids: [service.child.pid as number],
     });
     const metrics = await service.metrics();
     const apiCalls = [...metrics.matchAll(/^kube_rbac_extauthz_kube_api_requests_total\{[^}]*\} (\d+)/gm)].reduce(
@@ -304,6 +396,7 @@ interface Results {
   };
   stampede: { checks: number; errors: number; tokenReviews: number; subjectAccessReviews: number };
   memory: Awaited<ReturnType<typeof memory>>;
+  workers: Awaited<ReturnType<typeof workersScaling>>;
 }
 
 function markdown(meta: Record<string, unknown>, r: Results): string {
@@ -325,10 +418,16 @@ function markdown(meta: Record<string, unknown>, r: Results): string {
     row("fixed 5,000/s, no-op baseline", r.fixed5000Baseline),
     row("cold: new token per Check, API 2 ms", r.cold.service),
     row("cold, local RBAC + static tokens", r.localCold.service),
+    row(`no-op baseline, ${r.workers.connections} connections`, r.workers.baselineHot),
+    row(`hot, --workers 1, ${r.workers.connections} connections`, r.workers.one.hot),
+    row(`hot, --workers 2, ${r.workers.connections} connections`, r.workers.two.hot),
+    row(`cold, --workers 1, ${r.workers.connections} connections`, r.workers.one.cold),
+    row(`cold, --workers 2, ${r.workers.connections} connections`, r.workers.two.cold),
     "",
     `- hot throughput / baseline: **${r.hot.ratio.toFixed(2)}**; server CPU per Check: ${us(r.hot.service.serverCpuUs)} µs against ${us(r.hot.baseline.serverCpuUs)} µs for the no-op baseline`,
+    `- workers 1 -> 2: hot ${Math.round(r.workers.one.hot.rps)} -> ${Math.round(r.workers.two.hot.rps)} Checks/s (**x${r.workers.hotScaling.toFixed(2)}**; ${r.workers.one.hotRatioToBaseline.toFixed(2)} -> **${r.workers.two.hotRatioToBaseline.toFixed(2)}** of the no-op baseline under the same load), server CPU per Check ${us(r.workers.one.hot.serverCpuUs)} -> ${us(r.workers.two.hot.serverCpuUs)} µs; cold ${Math.round(r.workers.one.cold.rps)} -> ${Math.round(r.workers.two.cold.rps)} Checks/s (x${r.workers.coldScaling.toFixed(2)}), ${r.workers.two.apiCallsPerCheck.toFixed(3)} API calls per Check with 2 workers`,
     `- local RBAC: ${r.localEvaluator.bindings} bindings indexed in ${r.localEvaluator.buildMs.toFixed(0)} ms; ${r.localEvaluator.perDecisionUs.toFixed(2)} µs per decision (allowed ${r.localEvaluator.allowedUs.toFixed(2)}, not allowed ${r.localEvaluator.notAllowedUs.toFixed(2)}); cold local Checks made ${r.localCold.apiCalls} Kubernetes API calls`,
-    `- cold: ${r.cold.tokenReviewsPerCheck.toFixed(3)} TokenReview and ${r.cold.subjectAccessReviewsPerCheck.toFixed(3)} SubjectAccessReview per Check; ${Math.round(r.cold.service.rps)} Checks/s against ${Math.round(r.cold.apiAloneChecksPerSecond)}/s for the fake API alone: **${r.cold.ratioToApiAlone.toFixed(2)}**`,
+    `- cold: ${r.cold.tokenReviewsPerCheck.toFixed(3)} TokenReview and ${r.cold.subjectAccessReviewsPerCheck.toFixed(3)} SubjectAccessReview per Check; ${Math.round(r.cold.service.rps)} Checks/s against ${Math.round(r.cold.apiAloneChecksPerSecond)}/s for the fake API alone: **${r.cold.ratioToApiAlone.toFixed(2)}**; server CPU per cold Check ${us(r.cold.service.serverCpuUs)} µs`,
     `- stampede: ${r.stampede.checks} concurrent Checks of one new token -> ${r.stampede.tokenReviews} TokenReview + ${r.stampede.subjectAccessReviews} SubjectAccessReview, ${r.stampede.errors} errors`,
     `- memory: ${r.memory.identities} cached identities: heap after a full GC ${mib(r.memory.idle.heapUsed)} -> ${mib(r.memory.full.heapUsed)} MiB (**${Math.round(r.memory.heapBytesPerIdentity)} B/identity**); RSS ${mib(r.memory.idle.rss)} -> ${mib(r.memory.full.rss)} MiB (${Math.round(r.memory.rssBytesPerIdentity)} B/identity, garbage included); once every entry expired and was purged: heap ${mib(r.memory.expired.heapUsed)} MiB, RSS ${mib(r.memory.expired.rss)} MiB`,
     "",

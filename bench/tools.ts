@@ -32,8 +32,8 @@ export interface GhzOptions {
   durationS?: number;
   rps?: number;
   connections?: number;
-  /** The server's process: its CPU time per Check is reported (user + system, from /proc). */
-  serverPid?: number;
+  /** The server's processes: their CPU time per Check is reported (user + system, from /proc). */
+  serverPids?: number[];
 }
 
 export interface LoadResult {
@@ -75,7 +75,8 @@ export async function runGhz(ghz: string, dir: string, o: GhzOptions): Promise<L
   if (o.durationS !== undefined) args.push("--duration", `${o.durationS}s`, "--total", "0");
   if (o.rps !== undefined) args.push("--rps", String(o.rps));
   args.push(`127.0.0.1:${o.port}`);
-  const cpuBefore = o.serverPid === undefined ? 0 : cpuSeconds(o.serverPid);
+  const pids = o.serverPids ?? [];
+  const cpuBefore = cpuSeconds(pids);
   const out = await new Promise<string>((resolve, reject) => {
     const child = spawn(ghz, args, { stdio: ["ignore", "pipe", "inherit"] });
     const chunks: Buffer[] = [];
@@ -83,14 +84,18 @@ export async function runGhz(ghz: string, dir: string, o: GhzOptions): Promise<L
     child.once("exit", (code) => (code === 0 ? resolve(Buffer.concat(chunks).toString()) : reject(new Error(`ghz exited ${code}`))));
   });
   const result = summarise(JSON.parse(out));
-  if (o.serverPid !== undefined) result.serverCpuUs = ((cpuSeconds(o.serverPid) - cpuBefore) / result.count) * 1e6;
+  if (pids.length > 0) result.serverCpuUs = ((cpuSeconds(pids) - cpuBefore) / result.count) * 1e6;
   return result;
 }
 
-/** User + system CPU seconds of a process so far (Linux /proc; clock ticks of 1/100 s). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+/** User + system CPU seconds of processes so far (Linux /proc; clock ticks of 1/100 s). */
+function cpuSeconds(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / 100;
 }
 
 interface GhzReport {
