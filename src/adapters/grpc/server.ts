@@ -82,6 +82,7 @@ export async function startGrpcServer(
         const timer = setTimeout(() => {
           server.forceShutdown();
           for (const socket of sockets) socket.destroy();
+          resolve();
         }, graceMs);
         server.tryShutdown(done);
         listener.close(done);

@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ServerCredentials } from "@grpc/grpc-js";
+import { startGrpcServer } from "../../../src/adapters/grpc/server.ts";
+import type { Engine } from "../../../src/core/engine.ts";
+import type { CheckResult } from "../../../src/core/types.ts";
+import { envoyClient } from "../../support/envoy-client.ts";
+
+const ALLOWED: CheckResult = {
+  allowed: true,
+  status: 200,
+  reason: "",
+  headersToSet: Object.freeze([]),
+  headersToRemove: Object.freeze([]),
+};
+const after = (ms: number): Engine => ({ check: () => new Promise((resolve) => setTimeout(() => resolve(ALLOWED), ms)) });
+const never: Engine = { check: () => new Promise(() => {}) };
+
+describe("startGrpcServer", () => {
+  it("lets an in-flight Check finish on shutdown, then resolves", async () => {
+    const listener = await startGrpcServer("127.0.0.1:0", ServerCredentials.createInsecure(), after(300));
+    const client = envoyClient(listener.port);
+    try {
+      const answer = client.check({ path: "/metrics" });
+      await new Promise((r) => setTimeout(r, 100));
+      const started = performance.now();
+      await listener.shutdown(5000);
+      assert.equal((await answer).status?.code ?? 0, 0);
+      assert.ok(performance.now() - started < 4000, "did not wait for the grace period");
+    } finally {
+      client.close();
+    }
+  });
+
+  it("cuts a Check that outlives the grace period, and resolves", async () => {
+    const listener = await startGrpcServer("127.0.0.1:0", ServerCredentials.createInsecure(), never);
+    const client = envoyClient(listener.port);
+    try {
+      const answer = client.check({ path: "/metrics" });
+      await new Promise((r) => setTimeout(r, 100));
+      const started = performance.now();
+      await listener.shutdown(200);
+      assert.ok(performance.now() - started < 2000);
+      await assert.rejects(answer);
+    } finally {
+      client.close();
+    }
+  });
+
+  it("with reusePort, shares its port with another listener", async () => {
+    const first = await startGrpcServer("127.0.0.1:0", ServerCredentials.createInsecure(), after(0), true);
+    const second = await startGrpcServer(`127.0.0.1:${first.port}`, ServerCredentials.createInsecure(), after(0), true);
+    try {
+      assert.equal(second.port, first.port);
+    } finally {
+      await Promise.all([first.shutdown(100), second.shutdown(100)]);
+    }
+  });
+
+  it("without reusePort, refuses a port in use", async () => {
+    const first = await startGrpcServer("127.0.0.1:0", ServerCredentials.createInsecure(), after(0));
+    try {
+      await assert.rejects(startGrpcServer(`127.0.0.1:${first.port}`, ServerCredentials.createInsecure(), after(0)), /EADDRINUSE/);
+    } finally {
+      await first.shutdown(100);
+    }
+  });
+});
