@@ -36,9 +36,10 @@ async function main() {
   const results = {} as Results;
   const baseline = await startNoop();
   try {
-    await singleProcess(ghz, dir, api, user, hotTokens, baseline, results);
+    const bench: Bench = { ghz, dir, api, user, hotTokens, baseline };
+    await singleProcess(bench, results);
     // 5. --workers: the hot and cold loads on 1 and on 2 worker processes sharing the port.
-    results.workers = await workersScaling(ghz, dir, api, user, hotTokens, baseline);
+    results.workers = await workersScaling(bench);
     log("workers", results.workers);
   } finally {
     baseline.stop();
@@ -72,16 +73,18 @@ async function main() {
   process.stdout.write(`\n${md}`);
 }
 
+/** What the scenarios share: the load generator, the fake API, its hot identity, the no-op baseline. */
+interface Bench {
+  ghz: string;
+  dir: string;
+  api: FakeKubeApi;
+  user: { username: string; groups: string[] };
+  hotTokens: string[];
+  baseline: { port: number; pid: number };
+}
+
 /** Scenarios 1-4 on one service process, next to the no-op baseline. */
-async function singleProcess(
-  ghz: string,
-  dir: string,
-  api: FakeKubeApi,
-  user: { username: string; groups: string[] },
-  hotTokens: string[],
-  baseline: { port: number; pid: number },
-  results: Results,
-): Promise<void> {
+async function singleProcess({ ghz, dir, api, user, hotTokens, baseline }: Bench, results: Results): Promise<void> {
   const service = await startService([`--kubeconfig=${api.kubeconfigPath}`, "--log-level=info", "--allow-paths=/metrics"]);
   try {
     // 1. hot: a few tokens, every decision cached; alternate baseline and service, best of two.
@@ -202,14 +205,7 @@ async function fakeApiAlone(api: FakeKubeApi, n: number, concurrency: number): P
  * kernel spreads connections (not requests) over the workers' sockets, so the load uses 16
  * connections; the no-op baseline runs under the same load for the ratio.
  */
-async function workersScaling(
-  ghz: string,
-  dir: string,
-  api: FakeKubeApi,
-  user: { username: string; groups: string[] },
-  hotTokens: string[],
-  baseline: { port: number; pid: number },
-) {
+async function workersScaling({ ghz, dir, api, user, hotTokens, baseline }: Bench) {
   const connections = 16;
   const hotLoad = { requests: hotTokens.map(scrape), concurrency: 64, connections, durationS: SECONDS };
   const best = async (port: number, serverPids: number[]) => {

@@ -88,6 +88,15 @@ describe("checkResponseEncoder", () => {
     ],
     ["denied", { allowed: false, status: 403, body: "Forbidden", reason: "Forbidden" }],
   ];
+  /** An encoder that counts how often it had to serialize with protobufjs. */
+  const countingEncoder = () => {
+    let calls = 0;
+    const encode = checkResponseEncoder((response) => {
+      calls++;
+      return serialize(response);
+    });
+    return { encode, serialized: () => calls };
+  };
   // Lengths around the varint boundaries (127/128 bytes, and ids a proxy could send of many KiB).
   const ids = ["", "decision-1", "é".repeat(70), "x".repeat(127), "x".repeat(128), "y".repeat(20_000)];
   for (const [name, result] of results) {
@@ -103,15 +112,11 @@ describe("checkResponseEncoder", () => {
   }
 
   it("encodes an allowed answer with shared headers once, and only the decision id per Check", () => {
-    let calls = 0;
-    const encode = checkResponseEncoder((response) => {
-      calls++;
-      return serialize(response);
-    });
+    const { encode, serialized } = countingEncoder();
     const [, result] = results[0];
     const first = decodeOfficialCheckResponse(encode(result, "a"));
     const second = decodeOfficialCheckResponse(encode(result, "b"));
-    assert.equal(calls, 1);
+    assert.equal(serialized(), 1);
     assert.equal(first.dynamic_metadata?.fields?.decision_id.stringValue, "a");
     assert.equal(second.dynamic_metadata?.fields?.decision_id.stringValue, "b");
     assert.deepEqual(second.ok_response?.headers, [
@@ -120,14 +125,10 @@ describe("checkResponseEncoder", () => {
   });
 
   it("encodes per-Check headers (not frozen) every time", () => {
-    let calls = 0;
-    const encode = checkResponseEncoder((response) => {
-      calls++;
-      return serialize(response);
-    });
+    const { encode, serialized } = countingEncoder();
     const [, result] = results[2];
     encode(result, "a");
     encode(result, "b");
-    assert.equal(calls, 2);
+    assert.equal(serialized(), 2);
   });
 });

@@ -16,35 +16,33 @@ const ALLOWED: CheckResult = {
 const after = (ms: number): Engine => ({ check: () => new Promise((resolve) => setTimeout(() => resolve(ALLOWED), ms)) });
 const never: Engine = { check: () => new Promise(() => {}) };
 
+/** Starts a Check, shuts down with `graceMs` 100 ms later; the Check's answer and how long the shutdown took. */
+async function shutdownDuringCheck(engine: Engine, graceMs: number) {
+  const listener = await startGrpcServer("127.0.0.1:0", ServerCredentials.createInsecure(), engine);
+  const client = envoyClient(listener.port);
+  try {
+    const answer = client.check({ path: "/metrics" });
+    answer.catch(() => {});
+    await new Promise((r) => setTimeout(r, 100));
+    const started = performance.now();
+    await listener.shutdown(graceMs);
+    return { answer, shutdownMs: performance.now() - started };
+  } finally {
+    client.close();
+  }
+}
+
 describe("startGrpcServer", () => {
   it("lets an in-flight Check finish on shutdown, then resolves", async () => {
-    const listener = await startGrpcServer("127.0.0.1:0", ServerCredentials.createInsecure(), after(300));
-    const client = envoyClient(listener.port);
-    try {
-      const answer = client.check({ path: "/metrics" });
-      await new Promise((r) => setTimeout(r, 100));
-      const started = performance.now();
-      await listener.shutdown(5000);
-      assert.equal((await answer).status?.code ?? 0, 0);
-      assert.ok(performance.now() - started < 4000, "did not wait for the grace period");
-    } finally {
-      client.close();
-    }
+    const { answer, shutdownMs } = await shutdownDuringCheck(after(300), 5000);
+    assert.equal((await answer).status?.code ?? 0, 0);
+    assert.ok(shutdownMs < 4000, "did not wait for the grace period");
   });
 
   it("cuts a Check that outlives the grace period, and resolves", async () => {
-    const listener = await startGrpcServer("127.0.0.1:0", ServerCredentials.createInsecure(), never);
-    const client = envoyClient(listener.port);
-    try {
-      const answer = client.check({ path: "/metrics" });
-      await new Promise((r) => setTimeout(r, 100));
-      const started = performance.now();
-      await listener.shutdown(200);
-      assert.ok(performance.now() - started < 2000);
-      await assert.rejects(answer);
-    } finally {
-      client.close();
-    }
+    const { answer, shutdownMs } = await shutdownDuringCheck(never, 200);
+    assert.ok(shutdownMs < 2000);
+    await assert.rejects(answer);
   });
 
   it("with reusePort, shares its port with another listener", async () => {
