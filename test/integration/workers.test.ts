@@ -39,7 +39,7 @@ describe("--workers 2", () => {
     api = await startFakeKubeApi();
     api.tokens.set(TOKEN, { user: { username: "system:serviceaccount:monitoring:prometheus" } });
     api.authorize = () => ({ allowed: true });
-    service = await startService([`--kubeconfig=${api.kubeconfigPath}`, "--workers=2"]);
+    service = await startService([`--kubeconfig=${api.kubeconfigPath}`, "--workers=2", "--http-address=127.0.0.1:0"]);
   });
   after(async () => {
     if (service.child.exitCode === null) service.child.kill("SIGKILL");
@@ -62,6 +62,13 @@ describe("--workers 2", () => {
     assert.equal(api.calls.tokenreviews, 2);
     assert.equal(api.calls.subjectaccessreviews, 2);
     assert.match(await service.metrics(), /^kube_rbac_extauthz_decisions_total\{decision="allow",status="200"\} 40$/m);
+  });
+
+  it("serves the HTTP mode from both workers too", async () => {
+    assert.ok(service.httpPort);
+    assert.deepEqual(listeningPids(service.httpPort), listeningPids(service.grpcPort));
+    const res = await fetch(`http://127.0.0.1:${service.httpPort}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(res.status, 200);
   });
 
   it("replaces a worker that dies, and keeps answering meanwhile", async () => {
