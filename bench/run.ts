@@ -1,7 +1,7 @@
 // `npm run bench`: the service under ghz load next to a no-op grpc-js baseline, in one run, on
 // loopback. Writes bench/results/latest.json and latest.md. Never part of `npm test`.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -261,10 +261,9 @@ async function memory(ghz: string, dir: string, api: FakeKubeApi, user: { userna
   // are cached at once when measured; then waited out (plus the 10 s purge) for the last figure.
   const ttlS = QUICK ? 60 : 240;
   const ttl = `${ttlS}s`;
-  // Node writes a heap snapshot on SIGUSR2, after a full garbage collection: each measurement
-  // below is then of what is retained, not of garbage V8 has not collected yet.
-  const snapshots = join(dir, "snapshots");
-  mkdirSync(snapshots, { recursive: true });
+  // Each figure is taken after a full garbage collection, asked for over the inspector protocol
+  // (loopback, a port of its own): it is then of what is retained, not of garbage V8 has not
+  // collected yet, and RSS shows what V8 gave back.
   const service = await startService(
     [
       `--kubeconfig=${api.kubeconfigPath}`,
@@ -273,23 +272,15 @@ async function memory(ghz: string, dir: string, api: FakeKubeApi, user: { userna
       `--authorization-webhook-cache-authorized-ttl=${ttl}`,
       `--authorization-webhook-cache-unauthorized-ttl=${ttl}`,
     ],
-    { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}` },
+    { NODE_OPTIONS: "--inspect=127.0.0.1:0" },
   );
-  // RSS is read before the snapshot (writing one leaves native memory behind); the heap after it.
+  const inspector = /Debugger listening on (ws:\/\/127\.0\.0\.1:\d+\/\S+)/.exec(service.output())?.[1];
+  if (!inspector) throw new Error(`no inspector address in the service's output:\n${service.output()}`);
   const retained = async () => {
-    const { rss } = await processMemory(service);
-    service.child.kill("SIGUSR2");
-    // The snapshot is done when its file stops growing; it is then deleted (it can be large).
-    let last = -1;
-    for (let i = 0; i < 600; i++) {
-      await sleep(500);
-      const files = readdirSync(snapshots);
-      const size = files.reduce((sum, f) => sum + statSync(join(snapshots, f)).size, 0);
-      if (files.length > 0 && size === last) break;
-      last = size;
-    }
-    for (const f of readdirSync(snapshots)) rmSync(join(snapshots, f));
-    return { rss, heapUsed: (await processMemory(service)).heapUsed };
+    await collectGarbage(inspector);
+    // V8 hands freed pages back to the system shortly after a collection.
+    await sleep(2000);
+    return processMemory(service);
   };
   try {
     const warm = newTokens(api, "warm", 1000, user);
@@ -311,6 +302,8 @@ async function memory(ghz: string, dir: string, api: FakeKubeApi, user: { userna
       full,
       expired,
       rssBytesPerIdentity: (full.rss - idle.rss) / MEMORY_IDENTITIES,
+      // Same process, same load behind it; the only difference is whether the entries are held.
+      rssBytesHeldPerIdentity: (full.rss - expired.rss) / MEMORY_IDENTITIES,
       heapBytesPerIdentity: (full.heapUsed - idle.heapUsed) / MEMORY_IDENTITIES,
     };
   } finally {
@@ -358,6 +351,30 @@ subjects: [{kind: Group, name: scrapers, apiGroup: rbac.authorization.k8s.io}]
     return { service: result, apiCalls };
   } finally {
     await service.stop();
+  }
+}
+
+/** A full garbage collection in the process behind `inspector` (HeapProfiler.collectGarbage). */
+async function collectGarbage(inspector: string): Promise<void> {
+  const socket = new WebSocket(inspector);
+  try {
+    await new Promise((resolve, reject) => {
+      socket.addEventListener("open", resolve, { once: true });
+      socket.addEventListener("error", () => reject(new Error(`cannot reach the inspector at ${inspector}`)), { once: true });
+    });
+    for (let id = 1; id <= 2; id++) {
+      const answered = new Promise<void>((resolve) =>
+        socket.addEventListener("message", function onMessage(event) {
+          if (JSON.parse(String(event.data)).id !== id) return;
+          socket.removeEventListener("message", onMessage);
+          resolve();
+        }),
+      );
+      socket.send(JSON.stringify({ id, method: "HeapProfiler.collectGarbage" }));
+      await answered;
+    }
+  } finally {
+    socket.close();
   }
 }
 
@@ -426,7 +443,7 @@ function markdown(meta: Record<string, unknown>, r: Results): string {
     `- local RBAC: ${r.localEvaluator.bindings} bindings indexed in ${r.localEvaluator.buildMs.toFixed(0)} ms; ${r.localEvaluator.perDecisionUs.toFixed(2)} µs per decision (allowed ${r.localEvaluator.allowedUs.toFixed(2)}, not allowed ${r.localEvaluator.notAllowedUs.toFixed(2)}); cold local Checks made ${r.localCold.apiCalls} Kubernetes API calls`,
     `- cold: ${r.cold.tokenReviewsPerCheck.toFixed(3)} TokenReview and ${r.cold.subjectAccessReviewsPerCheck.toFixed(3)} SubjectAccessReview per Check; ${Math.round(r.cold.service.rps)} Checks/s against ${Math.round(r.cold.apiAloneChecksPerSecond)}/s for the fake API alone: **${r.cold.ratioToApiAlone.toFixed(2)}**; server CPU per cold Check ${us(r.cold.service.serverCpuUs)} µs`,
     `- stampede: ${r.stampede.checks} concurrent Checks of one new token -> ${r.stampede.tokenReviews} TokenReview + ${r.stampede.subjectAccessReviews} SubjectAccessReview, ${r.stampede.errors} errors`,
-    `- memory: ${r.memory.identities} cached identities: heap after a full GC ${mib(r.memory.idle.heapUsed)} -> ${mib(r.memory.full.heapUsed)} MiB (**${Math.round(r.memory.heapBytesPerIdentity)} B/identity**); RSS ${mib(r.memory.idle.rss)} -> ${mib(r.memory.full.rss)} MiB (${Math.round(r.memory.rssBytesPerIdentity)} B/identity, garbage included); once every entry expired and was purged: heap ${mib(r.memory.expired.heapUsed)} MiB, RSS ${mib(r.memory.expired.rss)} MiB`,
+    `- memory, every figure after a full GC: ${r.memory.identities} cached identities: heap ${mib(r.memory.idle.heapUsed)} -> ${mib(r.memory.full.heapUsed)} MiB (**${Math.round(r.memory.heapBytesPerIdentity)} B/identity**); RSS ${mib(r.memory.idle.rss)} -> ${mib(r.memory.full.rss)} MiB (${Math.round(r.memory.rssBytesPerIdentity)} B/identity, with what the load itself grew); once every entry expired and was purged: heap ${mib(r.memory.expired.heapUsed)} MiB, RSS ${mib(r.memory.expired.rss)} MiB, so the entries themselves held **${Math.round(r.memory.rssBytesHeldPerIdentity)} B of RSS each**`,
     "",
   ].join("\n");
 }
