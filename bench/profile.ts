@@ -2,7 +2,6 @@
 // Both run under the same hot load with `node --cpu-prof`; printed is the self time per Check of
 // every function (µs), service minus baseline, largest first. `-- --cold` profiles the cold path
 // instead (a new token per Check, the fake API answering after 2 ms; no baseline).
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { checkRequest } from "../test/support/envoy-client.ts";
 import { startFakeKubeApi } from "../test/support/fake-kube-api.ts";
 import { startService } from "../test/support/service-process.ts";
-import { ensureGhz, runGhz } from "./tools.ts";
+import { ensureGhz, runGhz, startNoop } from "./tools.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const COLD = process.argv.includes("--cold");
@@ -42,16 +41,11 @@ try {
   process.stdout.write(`service: ${Math.round(measured.rps)} Checks/s, ${measured.serverCpuUs?.toFixed(0)} µs CPU per Check\n`);
   let baseline: Map<string, number> | undefined;
   if (!COLD) {
-    const noop = spawn(process.execPath, [`--cpu-prof`, `--cpu-prof-dir=${profiles.baseline}`, join(ROOT, "bench/noop-server.ts")], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    const port = await new Promise<number>((resolve) => noop.stdout.once("data", (d: Buffer) => resolve(Number(d.toString()))));
-    await runGhz(ghz, dir, { ...load, total: 5000, port });
-    const noopRun = await runGhz(ghz, dir, { ...load, port, serverPids: [noop.pid as number] });
+    const noop = await startNoop(["--cpu-prof", `--cpu-prof-dir=${profiles.baseline}`]);
+    await runGhz(ghz, dir, { ...load, total: 5000, port: noop.port });
+    const noopRun = await runGhz(ghz, dir, { ...load, port: noop.port, serverPids: [noop.pid] });
     process.stdout.write(`no-op baseline: ${Math.round(noopRun.rps)} Checks/s, ${noopRun.serverCpuUs?.toFixed(0)} µs CPU per Check\n`);
-    const exited = new Promise((resolve) => noop.once("exit", resolve));
-    noop.kill("SIGTERM");
-    await exited;
+    await noop.stop();
     baseline = selfTimes(profiles.baseline);
   }
   report(selfTimes(profiles.service), baseline);

@@ -1,7 +1,7 @@
 // `npm run bench`: the service under ghz load next to a no-op grpc-js baseline, in one run, on
 // loopback. Writes bench/results/latest.json and latest.md. Never part of `npm test`.
-import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,7 +11,7 @@ import { type FakeKubeApi, startFakeKubeApi } from "../test/support/fake-kube-ap
 import { listeningPids } from "../test/support/processes.ts";
 import { type ServiceProcess, startService } from "../test/support/service-process.ts";
 import { type EvaluatorFigures, measureRbacEvaluator } from "./rbac-evaluator.ts";
-import { ensureGhz, GHZ_VERSION, type LoadResult, runGhz } from "./tools.ts";
+import { ensureGhz, GHZ_VERSION, type LoadResult, runGhz, startNoop } from "./tools.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const QUICK = process.env.BENCH_QUICK === "1";
@@ -42,7 +42,7 @@ async function main() {
     results.workers = await workersScaling(bench);
     log("workers", results.workers);
   } finally {
-    baseline.stop();
+    await baseline.stop();
   }
 
   // 6. local RBAC: the evaluator alone, and cold Checks with no API call at all (static tokens
@@ -175,7 +175,7 @@ function newTokens(api: FakeKubeApi, prefix: string, n: number, user: { username
 
 /** Checks per second the fake API alone serves: one TokenReview and one SAR per check, same concurrency. */
 async function fakeApiAlone(api: FakeKubeApi, n: number, concurrency: number): Promise<number> {
-  const kubeconfig = (await import("node:fs")).readFileSync(api.kubeconfigPath, "utf8");
+  const kubeconfig = readFileSync(api.kubeconfigPath, "utf8");
   const ca = Buffer.from(/certificate-authority-data: (\S+)/.exec(kubeconfig)?.[1] ?? "", "base64").toString();
   const pool = new Pool(api.url, { connect: { ca }, connections: 8 });
   const post = async (path: string, body: object) => {
@@ -384,12 +384,6 @@ async function processMemory(service: ServiceProcess): Promise<{ rss: number; he
   const text = await res.text();
   const metric = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, "m").exec(text)?.[1]);
   return { rss: metric("process_resident_memory_bytes"), heapUsed: metric("nodejs_heap_size_used_bytes") };
-}
-
-async function startNoop(): Promise<{ port: number; pid: number; stop(): void }> {
-  const child = spawn(process.execPath, [join(ROOT, "bench/noop-server.ts")], { stdio: ["ignore", "pipe", "inherit"] });
-  const port = await new Promise<number>((resolve) => child.stdout.once("data", (d: Buffer) => resolve(Number(d.toString().trim()))));
-  return { port, pid: child.pid as number, stop: () => child.kill("SIGTERM") };
 }
 
 interface Results {

@@ -119,3 +119,25 @@ function summarise(report: GhzReport): LoadResult {
     p999: at(0.999),
   };
 }
+
+export interface NoopServer {
+  port: number;
+  pid: number;
+  /** SIGTERM; resolves once it exited (and wrote whatever `nodeArgs` asked for, e.g. a CPU profile). */
+  stop(): Promise<void>;
+}
+
+/** The no-op baseline (bench/noop-server.ts) in a process of its own, run with `nodeArgs`. */
+export async function startNoop(nodeArgs: string[] = []): Promise<NoopServer> {
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, "bench/noop-server.ts")], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<number>((resolve) => child.stdout.once("data", (d: Buffer) => resolve(Number(d.toString().trim()))));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return {
+    port,
+    pid: child.pid as number,
+    stop() {
+      child.kill("SIGTERM");
+      return exited;
+    },
+  };
+}
