@@ -21,6 +21,9 @@ import { eventually } from "../support/eventually.ts";
 import { runService, type ServiceProcess, startService } from "../support/service-process.ts";
 import { type KubeObject, render } from "./kustomize.ts";
 
+// RBAC changes reach the authorizer through a watch: allowed this long.
+const RBAC_PROPAGATION = { timeoutMs: 15_000 };
+
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const DIRS = ["deploy/base", "deploy/examples/node-exporter", "deploy/examples/egress"];
 const OVERLAYS = ["deploy/overlays/local-rbac"];
@@ -325,9 +328,9 @@ describe("deploy/ against a real kube-apiserver", { timeout: SETUP_TIMEOUT + 5 *
     // that what grants them below is deploy/base alone.
     await cp.delete("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/kube-rbac-extauthz");
     await cp.delete("/apis/rbac.authorization.k8s.io/v1/clusterroles/kube-rbac-extauthz");
-    await eventually("the harness' grant is gone", async () => !(await can(tokenReviews)));
+    await eventually("the harness' grant is gone", async () => !(await can(tokenReviews)), RBAC_PROPAGATION);
     for (const kind of ["ServiceAccount", "ClusterRole", "ClusterRoleBinding"]) await cp.apply(find("deploy/base", kind));
-    await eventually("deploy/base grants create tokenreviews", () => can(tokenReviews));
+    await eventually("deploy/base grants create tokenreviews", () => can(tokenReviews), RBAC_PROPAGATION);
     assert.equal(await can({ group: "authorization.k8s.io", resource: "subjectaccessreviews", verb: "create" }), true);
     for (const denied of [
       { group: "authentication.k8s.io", resource: "tokenreviews", verb: "get" },
@@ -348,7 +351,7 @@ describe("deploy/ against a real kube-apiserver", { timeout: SETUP_TIMEOUT + 5 *
     const user = { user: `system:serviceaccount:${sa.metadata.namespace}:${sa.metadata.name}`, groups: saGroups(sa.metadata.namespace) };
     const can = (path: string, verb: string) =>
       cp.subjectAccessReview({ ...user, nonResourceAttributes: { path, verb } }).then((s) => s.allowed === true);
-    await eventually("get /metrics is allowed", () => can("/metrics", "get"));
+    await eventually("get /metrics is allowed", () => can("/metrics", "get"), RBAC_PROPAGATION);
     assert.equal(await can("/metrics", "create"), false);
     assert.equal(await can("/debug/pprof/", "get"), false);
     assert.equal(await can("/metrics/extra", "get"), false);
@@ -358,14 +361,17 @@ describe("deploy/ against a real kube-apiserver", { timeout: SETUP_TIMEOUT + 5 *
     // The roles of deploy/base and of the example, for real (the tests above did too; applying is idempotent).
     const rbacKinds = ["ServiceAccount", "ClusterRole", "ClusterRoleBinding"];
     for (const dir of DIRS) for (const obj of objects(dir).filter((o) => rbacKinds.includes(o.kind))) await cp.apply(obj);
-    await eventually("Prometheus may get /metrics", () =>
-      cp
-        .subjectAccessReview({
-          user: "system:serviceaccount:monitoring:prometheus",
-          groups: saGroups("monitoring"),
-          nonResourceAttributes: { path: "/metrics", verb: "get" },
-        })
-        .then((s) => s.allowed === true),
+    await eventually(
+      "Prometheus may get /metrics",
+      () =>
+        cp
+          .subjectAccessReview({
+            user: "system:serviceaccount:monitoring:prometheus",
+            groups: saGroups("monitoring"),
+            nonResourceAttributes: { path: "/metrics", verb: "get" },
+          })
+          .then((s) => s.allowed === true),
+      RBAC_PROPAGATION,
     );
     // The Deployment's args, with every listen address moved to loopback and an ephemeral port,
     // and the kubeconfig of the base ServiceAccount instead of the in-cluster one.

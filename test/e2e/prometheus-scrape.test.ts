@@ -8,20 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type ControlPlane, startControlPlane } from "../support/controlplane.ts";
+import { eventually } from "../support/eventually.ts";
 import { type Program, query, scrapeTarget, startNginx, startNodeExporter, startPrometheus } from "../support/scrape-stack.ts";
 import { type ServiceProcess, startService } from "../support/service-process.ts";
 
 const BINDING = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/prometheus-metrics-reader";
-
-/** Polls `probe` until it returns true; fails after `timeoutMs` with the last state described. */
-async function eventually(what: string, probe: () => Promise<boolean>, describeState: () => Promise<string>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await probe()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  assert.fail(`${what} did not happen within ${timeoutMs} ms; last state: ${await describeState()}`);
-}
 
 describe("Prometheus scrapes node-exporter through nginx and kube-rbac-extauthz", { timeout: 50 * 60_000 }, () => {
   let cp: ControlPlane;
@@ -80,7 +71,7 @@ describe("Prometheus scrapes node-exporter through nginx and kube-rbac-extauthz"
         const target = await scrapeTarget(prometheusPort);
         return target?.health === "down" && /403/.test(target.lastError);
       },
-      state,
+      { timeoutMs: 30_000, intervalMs: 250, lastState: state },
     );
     assert.equal(await up(), "0");
     assert.equal(await samples(), 0, "node-exporter's samples never reached Prometheus");
@@ -94,7 +85,11 @@ describe("Prometheus scrapes node-exporter through nginx and kube-rbac-extauthz"
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "metrics-reader" },
       subjects: [{ kind: "ServiceAccount", name: "prometheus", namespace: "monitoring" }],
     });
-    await eventually("up == 1 with samples", async () => (await up()) === "1" && (await samples()) > 0, state);
+    await eventually("up == 1 with samples", async () => (await up()) === "1" && (await samples()) > 0, {
+      timeoutMs: 30_000,
+      intervalMs: 250,
+      lastState: state,
+    });
   });
 
   it("goes down with 403 again when the binding is deleted", async () => {
@@ -105,7 +100,7 @@ describe("Prometheus scrapes node-exporter through nginx and kube-rbac-extauthz"
         const target = await scrapeTarget(prometheusPort);
         return target?.health === "down" && /403/.test(target.lastError) && (await up()) === "0";
       },
-      state,
+      { timeoutMs: 30_000, intervalMs: 250, lastState: state },
     );
   });
 

@@ -21,6 +21,7 @@ import { type InformerEvent, type RbacInformerStore, rbacInformerStore } from ".
 import { type Case, randomCase } from "../authz/rbac/cases.ts";
 import { generateWorld, type KubeObject, NAMESPACES, prng } from "../authz/rbac/world.ts";
 import { type ControlPlane, startControlPlane } from "../support/controlplane.ts";
+import { eventually } from "../support/eventually.ts";
 
 const SETUP_TIMEOUT = 45 * 60_000; // the very first run builds kube-apiserver and etcd
 const SEED = 0x72626163;
@@ -83,14 +84,6 @@ function coverage(reasons: Array<string | undefined>): Record<string, number> {
     if (!role.startsWith("gen-")) count("bootstrap role");
   }
   return counts;
-}
-
-async function until(what: string, condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting until ${what}`);
-    await sleep(50);
-  }
 }
 
 describe("local RBAC against the real kube-apiserver", { timeout: SETUP_TIMEOUT + 10 * 60_000 }, () => {
@@ -189,7 +182,7 @@ describe("local RBAC against the real kube-apiserver", { timeout: SETUP_TIMEOUT 
   it("keeps deciding from the last synced state while the apiserver is down, and catches up after", async () => {
     await cp.stopApiserver();
     try {
-      await until("the informers notice", () => events.some((e) => e.type === "retrying"), 30_000);
+      await eventually("the informers notice", () => events.some((e) => e.type === "retrying"), { timeoutMs: 30_000 });
       const frozen = informer.syncedAt?.getTime();
       await sleep(1000);
       assert.equal(informer.syncedAt?.getTime(), frozen, "syncedAt stays at the last moment the state was current");
@@ -218,8 +211,10 @@ describe("local RBAC against the real kube-apiserver", { timeout: SETUP_TIMEOUT 
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "outage-probe" },
       subjects: [{ kind: "User", apiGroup: "rbac.authorization.k8s.io", name: "outage-probe" }],
     });
-    await until("the change made after the restart is seen", () => informer.snapshot()?.allowedBy(probe, path) !== undefined, 60_000);
-    await until("the state is current again", () => Date.now() - (informer.syncedAt?.getTime() ?? 0) < 200, 60_000);
+    await eventually("the change made after the restart is seen", () => informer.snapshot()?.allowedBy(probe, path) !== undefined, {
+      timeoutMs: 60_000,
+    });
+    await eventually("the state is current again", () => Date.now() - (informer.syncedAt?.getTime() ?? 0) < 200, { timeoutMs: 60_000 });
     assert.ok(events.some((e) => e.type === "resynced"));
   });
 });

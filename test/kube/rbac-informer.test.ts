@@ -8,6 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Attributes, UserInfo } from "../../src/core/types.ts";
 import { type InformerEvent, type RbacInformerStore, rbacInformerStore } from "../../src/kube/rbac-informer.ts";
 import { startFakeRbacApi } from "../authz/rbac/fake-rbac-api.ts";
+import { eventually } from "../support/eventually.ts";
 
 const RBAC = "rbac.authorization.k8s.io/v1";
 const metrics: Attributes = { kind: "nonResource", verb: "get", path: "/metrics" };
@@ -25,14 +26,6 @@ const bindingFor = (name: string) => ({
   roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "metrics" },
   subjects: [{ kind: "User", name }],
 });
-
-async function until(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await sleep(10);
-  }
-}
 
 describe("the RBAC informer source", () => {
   let api: Awaited<ReturnType<typeof startFakeRbacApi>>;
@@ -62,14 +55,14 @@ describe("the RBAC informer source", () => {
 
   it("follows changes through the watch", async () => {
     api.apply(bindingFor("bob"));
-    await until("bob is allowed", () => allowed("bob"));
+    await eventually("bob is allowed", () => allowed("bob"), { intervalMs: 10 });
     api.remove(bindingFor("alice"));
-    await until("alice is not allowed", () => !allowed("alice"));
+    await eventually("alice is not allowed", () => !allowed("alice"), { intervalMs: 10 });
   });
 
   it("keeps deciding through an outage, says how old its state is, and catches up after", async () => {
     api.setFailing(true);
-    await until("a retry is reported", () => events.some((e) => e.type === "retrying"));
+    await eventually("a retry is reported", () => events.some((e) => e.type === "retrying"), { intervalMs: 10 });
     const frozen = store.syncedAt?.getTime();
     await sleep(100);
     assert.equal(store.syncedAt?.getTime(), frozen, "syncedAt stays at the last moment the state was current");
@@ -80,8 +73,8 @@ describe("the RBAC informer source", () => {
     api.apply(bindingFor("carol"));
     api.compact();
     api.setFailing(false);
-    await until("carol is allowed and bob is not", () => allowed("carol") && !allowed("bob"));
-    await until("the state is current again", () => Date.now() - (store.syncedAt?.getTime() ?? 0) < 50);
+    await eventually("carol is allowed and bob is not", () => allowed("carol") && !allowed("bob"), { intervalMs: 10 });
+    await eventually("the state is current again", () => Date.now() - (store.syncedAt?.getTime() ?? 0) < 50, { intervalMs: 10 });
     assert.ok(events.some((e) => e.type === "resynced"));
   });
 });
