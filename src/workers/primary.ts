@@ -89,13 +89,18 @@ export async function startWorkers(flags: Flags, argv: readonly string[], logger
 /** Resolves with the worker's ports once it serves; rejects if it exits first. */
 function listening(worker: Worker): Promise<{ grpcPort: number; httpPort?: number }> {
   return new Promise((resolve, reject) => {
-    const onExit = (code: number | null) => reject(new Error(`a worker exited with code ${code} before serving`));
-    worker.once("exit", onExit);
-    worker.on("message", (message: unknown) => {
+    const onExit = (code: number | null) => {
+      worker.off("message", onMessage);
+      reject(new Error(`a worker exited with code ${code} before serving`));
+    };
+    const onMessage = (message: unknown) => {
       if (!isWorkerMessage(message) || message.kre !== "listening") return;
       worker.off("exit", onExit);
+      worker.off("message", onMessage);
       resolve({ grpcPort: message.grpcPort, httpPort: message.httpPort });
-    });
+    };
+    worker.once("exit", onExit);
+    worker.on("message", onMessage);
   });
 }
 
